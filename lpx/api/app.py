@@ -1,0 +1,27 @@
+"""The FastAPI application: versioned routes, OpenAPI 3.1, problem+json errors."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from lpx.api import problems
+from lpx.api.routes import inquiries, meta, pointers
+from lpx.bootstrap import Hub, build_hub
+
+DESCRIPTION = """\
+LPX, the License Pointer Exchange. States of record keep pointers to the cards they issue;
+any participating state searches for one person at a time, with a permissible purpose and an
+attributed user. Authenticate with `Authorization: Bearer <API key>` and name the person
+acting in `X-LPX-User`. Errors are RFC 9457 problem details.
+"""
+
+
+def create_app(hub: Hub | None = None) -> FastAPI:
+    app = FastAPI(title="LPX hub", version="1", description=DESCRIPTION,
+                  openapi_url="/v1/openapi.json", docs_url="/docs", redoc_url=None)  # fmt: skip
+    app.state.hub = hub or build_hub()
+    problems.install(app)
+    app.include_router(meta.router)
+    app.include_router(pointers.router)
+    app.include_router(inquiries.router)
+    return app

@@ -1,0 +1,90 @@
+"""Every error leaves the API as RFC 9457 problem+json with a message a clerk can act on."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from lpx.auth.policy import Forbidden
+from lpx.domain.errors import ValidationFailed
+from lpx.services.errors import BatchRejected, ServiceError
+
+log = logging.getLogger("lpx.api")
+MEDIA_TYPE = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, slug: str, request: Request,
+            errors: list[dict[str, Any]] | None = None,
+            headers: dict[str, str] | None = None) -> JSONResponse:  # fmt: skip
+    body: dict[str, Any] = {
+        "type": f"/problems/{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """Pydantic locations become an item index (in batches) and a dotted field name."""
+    out = []
+    for err in exc.errors():
+        loc = [p for p in err.get("loc", ()) if p != "body"]
+        item: dict[str, Any] = {}
+        if len(loc) >= 2 and loc[0] == "pointers" and isinstance(loc[1], int):
+            item["index"] = loc[1]
+            loc = loc[2:]
+        item["field"] = ".".join(str(p) for p in loc) or "body"
+        item["message"] = str(err.get("msg", "is invalid"))
+        out.append(item)
+    return out
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _field_errors(exc)
+        fields = ", ".join(sorted({e["field"] for e in errors}))
+        return problem(422, "Invalid request", f"Check these fields: {fields}.", "validation",
+                       request, errors)  # fmt: skip
+
+    @app.exception_handler(ValidationFailed)
+    async def _domain(request: Request, exc: ValidationFailed) -> JSONResponse:
+        errors = [{"field": e.field, "message": e.message} for e in exc.errors]
+        return problem(422, "Invalid request", str(exc), "validation", request, errors)
+
+    @app.exception_handler(BatchRejected)
+    async def _batch(request: Request, exc: BatchRejected) -> JSONResponse:
+        errors = [{"index": e.index, "field": e.field, "message": e.message} for e in exc.errors]
+        return problem(422, exc.title, exc.detail, "batch-rejected", request, errors)
+
+    @app.exception_handler(ServiceError)
+    async def _service(request: Request, exc: ServiceError) -> JSONResponse:
+        slug = exc.title.lower().replace(" ", "-")
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem(exc.status, exc.title, exc.detail, slug, request, headers=headers)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> JSONResponse:
+        return problem(403, "Not allowed", exc.message, "forbidden", request)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else "The request was not understood."
+        return problem(exc.status_code, detail, detail, f"http-{exc.status_code}", request,
+                       headers=getattr(exc, "headers", None))  # fmt: skip
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The exception class only: messages may carry personal data.
+        log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return problem(500, "Internal error", "The hub failed; the operator has been alerted.",
+                       "internal", request)  # fmt: skip

@@ -1,0 +1,33 @@
+"""Search inquiries (one person) and status inquiries (one pointer)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from lpx.api.deps import ActorDep, HubDep
+from lpx.api.schemas import CandidateOut, SearchIn, SearchOut, StatusOut
+
+router = APIRouter(tags=["inquiries"])
+
+
+@router.post("/v1/inquiries/search", response_model=SearchOut,
+             summary="Does this person hold a card anywhere? At most 10 candidates")  # fmt: skip
+def search(body: SearchIn, actor: ActorDep, hub: HubDep) -> SearchOut:
+    result = hub.search.search(actor, body.to_domain())
+    return SearchOut(
+        inquiry_id=result.inquiry_id,
+        candidates=[CandidateOut(pointer_id=c.pointer_id, jurisdiction=c.jurisdiction,
+                                 match_class=c.match_class,
+                                 weight=c.weight, probability=c.probability,
+                                 evidence=c.evidence) for c in result.candidates],
+    )  # fmt: skip
+
+
+@router.get("/v1/pointers/{pointer_id}/status", response_model=StatusOut,
+            summary="Card type, status and dates behind one pointer")  # fmt: skip
+def status(pointer_id: str, actor: ActorDep, hub: HubDep) -> StatusOut:
+    s = hub.search.status(actor, pointer_id)
+    return StatusOut(pointer_id=s.pointer_id, jurisdiction=s.jurisdiction,
+                     card_type=s.card_type, real_id=s.real_id,
+                     status=s.status, issue_date=s.issue_date,
+                     expiry_date=s.expiry_date)  # fmt: skip

@@ -1,0 +1,124 @@
+"""``lpx demo``: a hub with three jurisdictions and synthetic pointers, on embedded SQLite.
+
+One machine plays both sides here, but the code keeps them apart: the state side
+(synthetic files, network keys, loader) writes under ``DIR/state`` and reaches the hub
+only through its HTTP API; the hub's files live under ``DIR/hub`` and hold no network key.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.progress import Progress, TaskID
+from rich.table import Table
+
+from lpx.api.app import create_app
+from lpx.auth.permissions import Role
+from lpx.bootstrap import build_hub
+from lpx.config import Settings
+from lpx.storage.db import migrate
+
+console = Console()
+DEMO_STATES = {"CA": "California", "NY": "New York", "TX": "Texas"}
+
+
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="Demo workspace (recreated)")] = Path(
+        ".lpx-demo"
+    ),
+    count: Annotated[int, typer.Option(help="Synthetic records across the three states")] = 3000,
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    seed: Annotated[int, typer.Option(help="Seed for the synthetic data")] = 7,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Prepare, print, and exit")] = False,
+) -> None:
+    """Start a hub with demo data for CA, NY and TX and print how to use it."""
+    from lpx.client.hub import HubClient
+    from lpx.client.keys import generate, save
+    from lpx.client.loader import load_file
+    from lpx.synth import write_files
+
+    if directory.exists():
+        shutil.rmtree(directory)
+    hub_dir, state_dir = directory / "hub", directory / "state"
+    settings = Settings(database_url=f"sqlite:///{(hub_dir / 'hub.db').resolve()}",
+                        data_dir=hub_dir)  # fmt: skip
+    hub = build_hub(settings)
+    migrate(hub.engine)
+    keys_by_state = {}
+    for code, name in DEMO_STATES.items():
+        hub.access.add_jurisdiction(code, name)
+        keys_by_state[code] = hub.access.issue_credential(code, "demo system",
+                                                          [Role.CLERK, Role.RECORDS])  # fmt: skip
+
+    # The state side: network keys shared by the states, synthetic state files.
+    state_dir.mkdir(parents=True)
+    network_keys_path = state_dir / "network-keys.json"
+    network_keys = generate()
+    save(network_keys, network_keys_path)
+    write_files(state_dir / "files", count, list(DEMO_STATES), seed, None)
+
+    server = uvicorn.Server(uvicorn.Config(create_app(hub), host=host, port=port,
+                                           log_level="warning"))  # fmt: skip
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise typer.Exit(2)  # uvicorn has said why (port in use, say)
+        time.sleep(0.05)
+    url = f"http://{host}:{port}"
+    with Progress(console=console) as bar:
+        for code, key in keys_by_state.items():
+            task = bar.add_task(f"Loading {code}", total=None)
+            client = HubClient.connect(url, key, "demo-loader")
+            try:
+                report = load_file(
+                    state_dir / "files" / f"{code}.csv",
+                    client,
+                    network_keys,
+                    progress=functools.partial(_advance, bar, task),
+                    jurisdiction=code,
+                )
+            finally:
+                client.close()
+            bar.update(task, description=f"{code}: {report.added} pointers loaded")
+
+    _print_banner(url, keys_by_state, network_keys_path, state_dir / "files")
+    if no_serve:
+        server.should_exit = True
+    try:
+        thread.join()
+    except KeyboardInterrupt:
+        server.should_exit = True
+        thread.join()
+
+
+def _advance(bar: Progress, task: TaskID, rows: int) -> None:
+    bar.update(task, completed=rows)
+
+
+def _print_banner(url: str, keys: dict[str, str], network_keys: Path, files: Path) -> None:
+    console.print(f"\n[bold]LPX demo hub[/] at [cyan]{url}[/]   API docs: [cyan]{url}/docs[/]")
+    table = Table("Jurisdiction", "API key (roles: clerk, records)", title="Demo credentials")
+    for code, key in keys.items():
+        table.add_row(code, key)
+    console.print(table)
+    console.print(
+        "Every request sends [bold]Authorization: Bearer <key>[/] and [bold]X-LPX-User: "
+        "<your clerk id>[/].\nTry, from another terminal:\n"
+        f"  export LPX_HUB_URL={url} LPX_API_KEY={keys['TX']} LPX_USER=clerk-7 "
+        f"LPX_NETWORK_KEYS={network_keys}\n"
+        "  lpx search --last-name <LAST> --first-name <FIRST> --dob <YYYY-MM-DD> "
+        "--purpose license_issuance\n"
+        f"(names to try are in {files}/CA.csv)\nPress Ctrl+C to stop.",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -1,0 +1,43 @@
+"""The ``lpx`` command: hub operation (serve, migrate, admin) and the state's tools.
+
+Commands parse options and call services or the state-side client; nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from lpx.cli import admin, demo
+from lpx.cli.load import load
+from lpx.cli.search import search, status
+from lpx.cli.synth import synth
+
+app = typer.Typer(
+    help="LPX, the License Pointer Exchange: a state-to-state driver-license pointer hub.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals may hold keys or personal data
+)
+console = Console()
+
+app.command("demo")(demo.demo)
+app.command("serve")(admin.serve)
+app.command("migrate")(admin.migrate)
+app.command("synth")(synth)
+app.command("load")(load)
+app.command("search")(search)
+app.command("status")(status)
+app.add_typer(admin.jurisdiction_app, name="jurisdiction")
+app.add_typer(admin.keys_app, name="keys")
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more")] = False,
+) -> None:
+    """Hub commands read LPX_* settings (see README); state tools read LPX_NETWORK_KEYS."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)

@@ -1,0 +1,272 @@
+"""HTTP client for the hub's API, as a state's loader and inquiry tools use it.
+
+The ``httpx.Client`` is injected so tests can hand in FastAPI's ``TestClient`` and talk to the
+real app in-process. Errors come back from the hub as RFC 9457 problem documents and are raised
+as :class:`HubError` carrying the title, detail and field errors a clerk can act on.
+
+Retries are bounded and limited to what is safe to repeat: connection failures (the request
+never reached the hub) and 429/503 (the hub asked us to come back later).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import httpx
+
+if TYPE_CHECKING:
+    from lpx.domain.records import SsnTokens
+
+PURPOSES: tuple[str, ...] = (
+    "license_issuance",
+    "license_renewal",
+    "license_replacement",
+    "duplicate_investigation",
+    "change_of_state_of_record",
+    "id_card_issuance",
+)
+_RETRY_STATUSES = frozenset({429, 503})
+_MAX_RETRY_AFTER = 30.0
+
+
+class HubError(Exception):
+    """The hub refused a request (or could not be reached: ``status`` 0)."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.errors = errors or []
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        head = f"hub answered {self.status} {self.title}" if self.status else self.title
+        if self.detail and self.detail != self.title:
+            head += f": {self.detail}"
+        for err in self.errors[:5]:
+            where = f"item {err['index']} " if "index" in err else ""
+            head += f"\n  - {where}{err.get('field', '')} {err.get('message', '')}".rstrip()
+        if len(self.errors) > 5:
+            head += f"\n  - ... and {len(self.errors) - 5} more"
+        return head
+
+    @property
+    def is_auth_failure(self) -> bool:
+        return self.status in (401, 403)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    added: int
+    updated: int
+    unchanged: int
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    pointer_id: str
+    jurisdiction: str
+    match_class: str
+    weight: float
+    probability: float
+    evidence: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    inquiry_id: str
+    candidates: list[Candidate]
+
+
+@dataclass(frozen=True, slots=True)
+class PointerStatus:
+    pointer_id: str
+    jurisdiction: str
+    card_type: str
+    real_id: bool
+    status: str
+    issue_date: str | None
+    expiry_date: str | None
+
+
+class HubClient:
+    """The hub's API for one jurisdiction's API key, acting for one named end user."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        api_key: str,
+        user: str,
+        *,
+        max_attempts: int = 4,
+        backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._http = http
+        self._headers = {"Authorization": f"Bearer {api_key}", "X-LPX-User": user}
+        self._max_attempts = max(1, max_attempts)
+        self._backoff = backoff
+        self._sleep = sleep
+
+    def __repr__(self) -> str:  # never show the key
+        return f"HubClient(base_url={str(self._http.base_url)!r})"
+
+    @classmethod
+    def connect(cls, base_url: str, api_key: str, user: str, timeout: float = 60.0) -> HubClient:
+        """A client over a fresh ``httpx.Client``; close it with :meth:`close`."""
+        return cls(httpx.Client(base_url=base_url, timeout=timeout), api_key, user)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> HubClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def upsert_batch(self, pointers: Iterable[Mapping[str, Any]]) -> BatchResult:
+        """Upsert up to 1000 of our own pointers; the hub writes all of them or none."""
+        body = self._request("POST", "/v1/pointers/batch", {"pointers": list(pointers)})
+        return BatchResult(
+            added=int(body["added"]), updated=int(body["updated"]),
+            unchanged=int(body["unchanged"]),
+        )  # fmt: skip
+
+    def inquire(
+        self,
+        *,
+        first_name: str,
+        last_name: str,
+        dob: date,
+        purpose: str,
+        middle_name: str = "",
+        suffix: str = "",
+        sex: str | None = None,
+        ssn: SsnTokens | None = None,
+    ) -> SearchResult:
+        """Run a search inquiry; the result keeps the hub's inquiry id for follow-up."""
+        payload: dict[str, Any] = {
+            "first_name": first_name,
+            "last_name": last_name,
+            "dob": dob.isoformat(),
+            "purpose": purpose,
+        }
+        if middle_name:
+            payload["middle_name"] = middle_name
+        if suffix:
+            payload["suffix"] = suffix
+        if sex:
+            payload["sex"] = sex
+        if ssn is not None:
+            payload["ssn"] = {"full": ssn.full, "masked": list(ssn.masked)}
+        body = self._request("POST", "/v1/inquiries/search", payload)
+        candidates = [
+            Candidate(
+                pointer_id=str(c["pointer_id"]),
+                jurisdiction=str(c["jurisdiction"]),
+                match_class=str(c["match_class"]),
+                weight=float(c["weight"]),
+                probability=float(c["probability"]),
+                evidence={str(k): str(v) for k, v in (c.get("evidence") or {}).items()},
+            )
+            for c in body.get("candidates", [])
+        ]
+        return SearchResult(inquiry_id=str(body.get("inquiry_id", "")), candidates=candidates)
+
+    def search(
+        self,
+        *,
+        first_name: str,
+        last_name: str,
+        dob: date,
+        purpose: str,
+        middle_name: str = "",
+        suffix: str = "",
+        sex: str | None = None,
+        ssn: SsnTokens | None = None,
+    ) -> list[Candidate]:
+        """The ranked candidates (at most 10) of a search inquiry."""
+        return self.inquire(
+            first_name=first_name, last_name=last_name, dob=dob, purpose=purpose,
+            middle_name=middle_name, suffix=suffix, sex=sex, ssn=ssn,
+        ).candidates  # fmt: skip
+
+    def status(self, pointer_id: str) -> PointerStatus:
+        """Card status and dates behind one pointer."""
+        body = self._request("GET", f"/v1/pointers/{quote(pointer_id, safe='')}/status", None)
+        return PointerStatus(
+            pointer_id=str(body["pointer_id"]),
+            jurisdiction=str(body["jurisdiction"]),
+            card_type=str(body["card_type"]),
+            real_id=bool(body["real_id"]),
+            status=str(body["status"]),
+            issue_date=body.get("issue_date"),
+            expiry_date=body.get("expiry_date"),
+        )
+
+    def _request(self, method: str, path: str, payload: Any) -> dict[str, Any]:
+        attempt = 0
+        while True:
+            attempt += 1
+            last = attempt >= self._max_attempts
+            try:
+                response = self._http.request(method, path, json=payload, headers=self._headers)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                if last:
+                    raise HubError(0, "hub unreachable", f"{type(exc).__name__}: {exc}") from exc
+                self._sleep(self._delay(attempt, None))
+                continue
+            except httpx.TransportError as exc:
+                # The request may have reached the hub; do not repeat it blindly.
+                raise HubError(0, "hub connection failed", f"{type(exc).__name__}: {exc}") from exc
+            if response.status_code in _RETRY_STATUSES and not last:
+                self._sleep(self._delay(attempt, response.headers.get("Retry-After")))
+                continue
+            if response.is_success:
+                body = response.json()
+                if not isinstance(body, dict):
+                    raise HubError(response.status_code, "unexpected response", "not an object")
+                return body
+            raise _problem(response)
+
+    def _delay(self, attempt: int, retry_after: str | None) -> float:
+        if retry_after is not None:
+            try:
+                return min(max(float(retry_after), 0.0), _MAX_RETRY_AFTER)
+            except ValueError:
+                pass
+        return float(min(self._backoff * 2 ** (attempt - 1), _MAX_RETRY_AFTER))
+
+
+def _problem(response: httpx.Response) -> HubError:
+    """Read an RFC 9457 problem document, or make a readable error from whatever came back."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        detail = body.get("detail", "")
+        errors = body.get("errors")
+        if not isinstance(detail, str):  # e.g. a framework's default validation error list
+            errors = errors if isinstance(errors, list) else detail
+            detail = ""
+        items = errors if isinstance(errors, list) else []
+        return HubError(
+            status=response.status_code,
+            title=str(body.get("title") or response.reason_phrase),
+            detail=detail,
+            errors=[e for e in items if isinstance(e, dict)],
+        )
+    return HubError(response.status_code, response.reason_phrase, response.text[:200].strip())

@@ -1,0 +1,129 @@
+"""SSN-5 tokens and decoys: the hub sees neither the digits nor whether a person has any.
+
+A real SSN-5 becomes keyed tokens under the network ``token_key``: the token of all five
+digits and the tokens of the five one-digit-masked variants, so a single mistyped digit still
+leaves one agreeing masked token. A person without an SSN (empty or the legacy ``99999``) gets
+*decoy* tokens: the tokens of a valid-looking SSN-5 value picked by a keyed hash of robust
+identity keys (nickname root and surname phonetics, birth date). The decoy is drawn from the
+same value space as real SSN-5s and tokenized the same way, so without the keys a decoy token
+set is indistinguishable from a real one, and the same person gets the same decoy in every
+state, which keeps duplicate detection working.
+
+This module is state-side only; the hub must never import it (see
+``tests/unit/client/test_hub_has_no_network_key.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import date
+
+from lpx.client.keys import NetworkKeys
+from lpx.domain.names import canonical_first, phonetic, surname_parts
+from lpx.domain.records import MASKED_TOKEN_COUNT, SsnTokens
+
+NO_SSN_SENTINEL = "99999"
+SSN5_LENGTH = 5
+MASK_CHAR = "*"
+TOKEN_BYTES = 16
+# Real SSN-5s are the last group digit (0-9) and a serial 0001-9999 (0000 is never issued).
+# 99999 is excluded because states send it to mean "no SSN", so it is never tokenized.
+SERIALS = 9999
+DECOY_SPACE = 10 * SERIALS - 1
+
+# Domain separation: a full token, a masked token and a decoy derivation can never collide.
+_FULL = b"lpx:ssn5:full:v1\x00"
+_MASKED = b"lpx:ssn5:masked:v1\x00"
+_DECOY = b"lpx:ssn5:decoy:v1\x00"
+_SEP = "\x1f"
+
+
+def _hmac_token(key: bytes, label: bytes, text: str) -> str:
+    digest = hmac.new(key, label + text.encode("ascii"), hashlib.sha256).digest()
+    return digest[:TOKEN_BYTES].hex()
+
+
+def _tokens_of(value: str, keys: NetworkKeys) -> SsnTokens:
+    """Tokens of five digits, without the sentinel check (decoys and tests use this)."""
+    masked = tuple(
+        _hmac_token(keys.token_key, _MASKED, value[:i] + MASK_CHAR + value[i + 1 :])
+        for i in range(MASKED_TOKEN_COUNT)
+    )
+    return SsnTokens(full=_hmac_token(keys.token_key, _FULL, value), masked=masked)
+
+
+def validate_ssn5(ssn5: str) -> str:
+    """The SSN-5 as five ASCII digits, or ValueError naming what is wrong."""
+    value = ssn5.strip()
+    if len(value) != SSN5_LENGTH or not (value.isascii() and value.isdigit()):
+        raise ValueError(
+            f"SSN-5 must be exactly {SSN5_LENGTH} digits (the last five of the SSN), "
+            f"got {len(value)} character(s)"
+        )
+    return value
+
+
+def tokenize(ssn5: str, keys: NetworkKeys) -> SsnTokens:
+    """Tokens of a real SSN-5. Refuses ``99999``: tokenizing the sentinel would mark the person.
+
+    The error message never echoes the digits, so it is safe to log.
+    """
+    value = validate_ssn5(ssn5)
+    if value == NO_SSN_SENTINEL:
+        raise ValueError(
+            "99999 means 'no SSN' and must not be tokenized; use ssn_tokens_for(), "
+            "which sends a decoy instead"
+        )
+    return _tokens_of(value, keys)
+
+
+def decoy_key_parts(first: str, last: str, dob: date) -> tuple[str, ...]:
+    """The identity keys a decoy is derived from, chosen to survive how names get re-spelled.
+
+    - first name: metaphone of its nickname root, so Bill/William and Micheal/Michael agree;
+    - surname: metaphone of its first significant part, so case, accents, hyphens, particles,
+      one-letter typos and a dropped second surname (Garcia Lopez -> Garcia) agree;
+    - the two name keys are sorted, so a first/last swap agrees;
+    - birth date: year with month and day sorted, so a day/month swap agrees.
+    Every added invariance makes namesakes (different people, same keys) share a decoy a
+    little more often; docs/privacy.md gives the measured trade-off.
+    """
+    first_key = phonetic(canonical_first(first))
+    parts = surname_parts(last)
+    last_key = phonetic(parts[0]) if parts else ""
+    low, high = sorted((dob.month, dob.day))
+    name_keys = sorted((first_key, last_key))
+    return (*name_keys, f"{dob.year:04d}", f"{low:02d}", f"{high:02d}")
+
+
+def decoy_value(first: str, last: str, dob: date, keys: NetworkKeys) -> str:
+    """A valid-looking SSN-5 for a person without an SSN, the same in every state.
+
+    The 256-bit HMAC is reduced modulo the size of the SSN-5 value space; the bias of that
+    reduction is below 2**-200, so decoys are uniform over real-looking values.
+    """
+    message = _SEP.join(decoy_key_parts(first, last, dob))
+    digest = hmac.new(keys.decoy_key, _DECOY + message.encode("ascii"), hashlib.sha256).digest()
+    index = int.from_bytes(digest, "big") % DECOY_SPACE
+    group_digit, serial = divmod(index, SERIALS)
+    return f"{group_digit}{serial + 1:04d}"
+
+
+def has_ssn(ssn_last5: str | None) -> bool:
+    """False for the ways states write "no SSN": missing, blank or the ``99999`` sentinel."""
+    return bool(ssn_last5 and ssn_last5.strip() and ssn_last5.strip() != NO_SSN_SENTINEL)
+
+
+def ssn_tokens_for(
+    ssn_last5: str | None, first: str, last: str, dob: date, keys: NetworkKeys
+) -> SsnTokens:
+    """Tokens to send for a record or an inquiry: real ones, or a decoy's when there is no SSN.
+
+    An inquiry that simply omits SSN-5 should send no tokens at all; this function is for the
+    applicant who has none, whose decoy must match their pointer's.
+    """
+    if has_ssn(ssn_last5):
+        assert ssn_last5 is not None
+        return tokenize(ssn_last5, keys)
+    return _tokens_of(decoy_value(first, last, dob, keys), keys)

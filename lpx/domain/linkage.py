@@ -1,0 +1,66 @@
+"""Scoring an inquiry against its candidate block and ranking the result."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from lpx.domain.comparison import (
+    compare_dob,
+    compare_middle,
+    compare_sex,
+    compare_ssn,
+    compare_suffix,
+    name_levels,
+)
+from lpx.domain.model import MatchModel
+from lpx.domain.names import NormalizedName
+from lpx.domain.profile import MatchProfile
+
+MAX_CANDIDATES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredPair:
+    """One candidate with its weight, class and the level each field reached (the evidence)."""
+
+    key: str
+    weight: float
+    probability: float
+    match_class: str
+    evidence: dict[str, str]
+
+
+def compare(a: MatchProfile, swapped_a: NormalizedName, b: MatchProfile) -> dict[str, str]:
+    first, last, order = name_levels(a, swapped_a, b)
+    return {
+        "first_name": first,
+        "last_name": last,
+        "name_order": order,
+        "middle_name": compare_middle(a.name.middle, b.name.middle),
+        "suffix": compare_suffix(a.name.suffix, b.name.suffix),
+        "dob": compare_dob(a.dob, b.dob),
+        "sex": compare_sex(a.sex, b.sex),
+        "ssn": compare_ssn(a, b),
+    }
+
+
+def rank(
+    probe: MatchProfile,
+    candidates: Iterable[tuple[str, MatchProfile]],
+    model: MatchModel,
+    limit: int = MAX_CANDIDATES,
+) -> list[ScoredPair]:
+    """Candidates of class ``match`` or ``possible``, best first, at most ``limit``."""
+    swapped = NormalizedName.of(probe.name.last, probe.name.first)
+    scored = []
+    for key, profile in candidates:
+        evidence = compare(probe, swapped, profile)
+        weight = sum(model.weight(f, level) for f, level in evidence.items())
+        match_class = model.classify(weight)
+        if match_class is not None:
+            scored.append(
+                ScoredPair(key, round(weight, 3), model.probability(weight), match_class, evidence)
+            )
+    scored.sort(key=lambda s: (-s.weight, s.key))
+    return scored[:limit]

@@ -1,0 +1,88 @@
+"""The Fellegi-Sunter model: m and u probabilities per comparison level, and thresholds.
+
+Weights are log2(m/u) (a Bayes factor in bits); a pair's match weight is their sum plus
+the prior. Plain functions and data, so a trained model can be loaded from JSON.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+FIELDS = ("first_name", "last_name", "name_order", "middle_name", "suffix", "dob", "sex", "ssn")
+
+# Defaults from the error rates seen in state license files; `lpx model train` re-estimates.
+DEFAULT_MU: dict[str, dict[str, tuple[float, float]]] = {
+    "first_name": {
+        "exact": (0.86, 0.004), "nickname": (0.05, 0.002), "jw_high": (0.04, 0.002),
+        "jw_mid": (0.02, 0.01), "initial": (0.01, 0.02), "else": (0.02, 0.962),
+    },
+    "last_name": {
+        "exact": (0.83, 0.002), "one_of_two": (0.04, 0.0005), "jw_high": (0.04, 0.002),
+        "phonetic": (0.02, 0.003), "jw_mid": (0.02, 0.006), "else": (0.05, 0.9865),
+    },
+    "name_order": {"same": (0.98, 0.9999), "swapped": (0.01, 0.00005), "aka": (0.01, 0.00005)},
+    "middle_name": {"exact": (0.9, 0.05), "initial": (0.08, 0.05), "else": (0.02, 0.9)},
+    "suffix": {"exact": (0.98, 0.9), "one_missing": (0.015, 0.05), "else": (0.005, 0.05)},
+    "dob": {
+        "exact": (0.93, 0.00005), "day_month_swapped": (0.02, 0.000002),
+        "one_digit": (0.03, 0.0005), "same_year": (0.01, 0.015), "else": (0.01, 0.98445),
+    },
+    "sex": {"exact": (0.98, 0.5), "else": (0.02, 0.5)},
+    "ssn": {"exact": (0.95, 0.00002), "one_digit": (0.03, 0.0002), "else": (0.02, 0.99978)},
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class MatchModel:
+    """Level weights and the two class thresholds (in bits of match weight)."""
+
+    mu: dict[str, dict[str, tuple[float, float]]] = field(default_factory=lambda: DEFAULT_MU)
+    prior: float = 1e-6  # chance that two random pointers are one person
+    match_threshold: float = 20.0
+    possible_threshold: float = 10.0
+    version: str = "default-1"
+
+    def weight(self, field_name: str, level: str) -> float:
+        """log2(m/u) for a level; a null level (a field one side lacks) carries no evidence."""
+        levels = self.mu[field_name]
+        if level not in levels:
+            return 0.0
+        m, u = levels[level]
+        return math.log2(m / u)
+
+    @property
+    def prior_weight(self) -> float:
+        return math.log2(self.prior / (1 - self.prior))
+
+    def classify(self, weight: float) -> str | None:
+        if weight >= self.match_threshold:
+            return "match"
+        if weight >= self.possible_threshold:
+            return "possible"
+        return None
+
+    def probability(self, weight: float) -> float:
+        """Posterior probability that the pair is one person, given the prior."""
+        bits = weight + self.prior_weight
+        if bits > 60:
+            return 1.0
+        odds: float = 2.0**bits
+        return odds / (1 + odds)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version, "prior": self.prior,
+            "match_threshold": self.match_threshold,
+            "possible_threshold": self.possible_threshold,
+            "mu": {f: {lv: list(mu) for lv, mu in levels.items()} for f, levels in self.mu.items()},
+        }  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MatchModel:
+        mu = {f: {lv: (float(m), float(u)) for lv, (m, u) in levels.items()}
+              for f, levels in data["mu"].items()}  # fmt: skip
+        return cls(mu=mu, prior=float(data["prior"]), version=str(data["version"]),
+                   match_threshold=float(data["match_threshold"]),
+                   possible_threshold=float(data["possible_threshold"]))  # fmt: skip

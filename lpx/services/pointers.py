@@ -1,0 +1,125 @@
+"""Writing and reading a state's own pointers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from lpx.auth.permissions import Permission
+from lpx.auth.policy import Actor, authorize
+from lpx.domain.blocking import hash_key, pointer_keys
+from lpx.domain.errors import ValidationFailed
+from lpx.domain.profile import MatchProfile
+from lpx.domain.records import PointerRecord
+from lpx.services.codec import content_hash, identity_document
+from lpx.services.errors import BatchRejected, ItemError, NotFound
+from lpx.storage.repositories import NewPointer, PointerRow
+from lpx.storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    added: int
+    updated: int
+    unchanged: int
+    pointer_ids: tuple[str, ...]
+
+
+class PointerService:
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], index_key: bytes,
+                 batch_limit: int = 1000) -> None:  # fmt: skip
+        self._uow = uow_factory
+        self._index_key = index_key
+        self.batch_limit = batch_limit
+
+    def upsert_batch(self, actor: Actor, records: Sequence[PointerRecord]) -> BatchResult:
+        """Add or update the actor's own pointers, all or nothing, idempotent on record_id."""
+        authorize(actor, Permission.POINTER_WRITE, actor.jurisdiction)
+        self._check(actor, records)
+        with self._uow() as uow:
+            existing = uow.pointers.by_records(actor.jurisdiction,
+                                               [r.record_id for r in records])  # fmt: skip
+            added: list[NewPointer] = []
+            updated = unchanged = 0
+            ids: list[str] = []
+            for record in records:
+                old = existing.get(record.record_id)
+                fingerprint = content_hash(record)
+                if old is not None and old.content_hash == fingerprint:
+                    unchanged += 1
+                    ids.append(old.pointer_id)
+                    continue
+                new = self._new_pointer(record, fingerprint, old)
+                ids.append(new.pointer_id)
+                if old is None:
+                    added.append(new)
+                else:
+                    uow.pointers.replace(old, new)
+                    updated += 1
+            uow.pointers.add_many(added)
+            uow.commit()
+        return BatchResult(len(added), updated, unchanged, tuple(ids))
+
+    def delete(self, actor: Actor, record_id: str) -> None:
+        authorize(actor, Permission.POINTER_WRITE, actor.jurisdiction)
+        with self._uow() as uow:
+            row = uow.pointers.by_records(actor.jurisdiction, [record_id]).get(record_id)
+            if row is None:
+                raise NotFound(f"{actor.jurisdiction} has no pointer with record id {record_id}.")
+            uow.pointers.remove(row)
+            uow.commit()
+
+    def get_own(self, actor: Actor, record_id: str) -> PointerRow:
+        authorize(actor, Permission.POINTER_READ_OWN, actor.jurisdiction)
+        with self._uow() as uow:
+            row = uow.pointers.by_records(actor.jurisdiction, [record_id]).get(record_id)
+        if row is None:
+            raise NotFound(f"{actor.jurisdiction} has no pointer with record id {record_id}.")
+        return row
+
+    def list_own(self, actor: Actor, after: str, limit: int) -> list[PointerRow]:
+        """A page of the actor's own pointers in record-id order; no one lists another state."""
+        authorize(actor, Permission.POINTER_READ_OWN, actor.jurisdiction)
+        with self._uow() as uow:
+            return uow.pointers.page(actor.jurisdiction, after, limit)
+
+    def _check(self, actor: Actor, records: Sequence[PointerRecord]) -> None:
+        errors: list[ItemError] = []
+        if not records:
+            errors.append(ItemError(0, "pointers", "must hold at least one pointer"))
+        if len(records) > self.batch_limit:
+            errors.append(ItemError(0, "pointers", f"must hold at most {self.batch_limit}"))
+        seen: dict[str, int] = {}
+        for i, record in enumerate(records):
+            if record.jurisdiction != actor.jurisdiction:
+                errors.append(ItemError(i, "jurisdiction",
+                                        f"must be your own ({actor.jurisdiction})"))  # fmt: skip
+            try:
+                record.validate()
+            except ValidationFailed as exc:
+                errors.extend(ItemError(i, e.field, e.message) for e in exc.errors)
+            if record.record_id in seen:
+                errors.append(ItemError(i, "record_id",
+                                        f"repeats item {seen[record.record_id]}"))  # fmt: skip
+            seen.setdefault(record.record_id, i)
+        if errors:
+            raise BatchRejected(errors)
+
+    def _new_pointer(self, record: PointerRecord, fingerprint: str,
+                     old: PointerRow | None) -> NewPointer:  # fmt: skip
+        profile = MatchProfile.of(record.identity)
+        card = record.card
+        return NewPointer(
+            pointer_id=old.pointer_id if old else str(uuid.uuid4()),
+            jurisdiction=record.jurisdiction,
+            record_id=record.record_id,
+            card_type=card.card_type.value,
+            real_id=card.real_id,
+            status=card.status.value,
+            issue_date=card.issue_date,
+            expiry_date=card.expiry_date,
+            identity=identity_document(record.identity, profile),
+            content_hash=fingerprint,
+            block_keys=frozenset(hash_key(self._index_key, k) for k in pointer_keys(profile)),
+        )

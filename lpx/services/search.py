@@ -1,0 +1,83 @@
+"""Search and status inquiries: one person, a purpose, an attributed user, ten answers at most."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from lpx.auth.permissions import Permission
+from lpx.auth.policy import Actor, authorize
+from lpx.domain.blocking import hash_key, inquiry_keys
+from lpx.domain.inquiry import SearchInquiry
+from lpx.domain.linkage import rank
+from lpx.domain.model import MatchModel
+from lpx.domain.profile import MatchProfile
+from lpx.services.codec import profile_of
+from lpx.services.errors import NotFound
+from lpx.storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    pointer_id: str
+    jurisdiction: str
+    match_class: str
+    weight: float
+    probability: float
+    evidence: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    inquiry_id: str
+    candidates: list[Candidate]
+
+
+@dataclass(frozen=True, slots=True)
+class CardStatus:
+    pointer_id: str
+    jurisdiction: str
+    card_type: str
+    real_id: bool
+    status: str
+    issue_date: date | None
+    expiry_date: date | None
+
+
+class SearchService:
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], index_key: bytes,
+                 model: MatchModel, candidate_limit: int = 500) -> None:  # fmt: skip
+        self._uow = uow_factory
+        self._index_key = index_key
+        self.model = model
+        self._candidate_limit = candidate_limit
+
+    def search(self, actor: Actor, inquiry: SearchInquiry) -> SearchResult:
+        authorize(actor, Permission.INQUIRY_SEARCH)
+        inquiry.validate()
+        probe = MatchProfile.of(inquiry.identity)
+        keys = sorted({hash_key(self._index_key, k) for k in inquiry_keys(probe)})
+        inquiry_id = str(uuid.uuid4())
+        with self._uow() as uow:
+            rows = uow.pointers.candidates(keys, self._candidate_limit)
+            where = {pid: jur for pid, jur, _ in rows}
+            scored = rank(probe, ((pid, profile_of(doc)) for pid, _, doc in rows), self.model)
+            uow.inquiries.add(inquiry_id, actor.jurisdiction, actor.user_id,
+                              inquiry.purpose.value, len(scored))  # fmt: skip
+            uow.commit()
+        return SearchResult(
+            inquiry_id,
+            [Candidate(s.key, where[s.key], s.match_class, s.weight, s.probability, s.evidence)
+             for s in scored],
+        )  # fmt: skip
+
+    def status(self, actor: Actor, pointer_id: str) -> CardStatus:
+        authorize(actor, Permission.INQUIRY_STATUS)
+        with self._uow() as uow:
+            row = uow.pointers.by_pointer_id(pointer_id)
+        if row is None:
+            raise NotFound(f"No pointer has the id {pointer_id}.")
+        return CardStatus(row.pointer_id, row.jurisdiction, row.card_type, row.real_id,
+                          row.status, row.issue_date, row.expiry_date)  # fmt: skip

@@ -1,0 +1,97 @@
+"""Table definitions (SQLAlchemy Core). Migrations in ``lpx/storage/migrations`` create them.
+
+Identity fields live in one ``identity`` document per pointer so that a later migration
+can encrypt it whole under the state's key; only hashed blocking keys are indexed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
+PK = BigInteger().with_variant(Integer(), "sqlite")
+
+jurisdictions = Table(
+    "jurisdictions",
+    metadata,
+    Column("code", String(2), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("jurisdiction", String(2), ForeignKey("jurisdictions.code"), nullable=False),
+    Column("label", String(100), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("roles", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+pointers = Table(
+    "pointers",
+    metadata,
+    Column("pk", PK, primary_key=True, autoincrement=True),
+    Column("pointer_id", String(36), nullable=False, unique=True),
+    Column("jurisdiction", String(2), ForeignKey("jurisdictions.code"), nullable=False),
+    Column("record_id", String(32), nullable=False),
+    Column("card_type", String(8), nullable=False),
+    Column("real_id", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("issue_date", Date),
+    Column("expiry_date", Date),
+    Column("identity", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("jurisdiction", "record_id", name="uq_pointers_jurisdiction_record_id"),
+)
+
+pointer_blocks = Table(
+    "pointer_blocks",
+    metadata,
+    Column("block_key", BigInteger, primary_key=True),
+    Column("pointer_pk", PK, ForeignKey("pointers.pk", ondelete="CASCADE"), primary_key=True),
+    Index("ix_pointer_blocks_pointer_pk", "pointer_pk"),
+    sqlite_with_rowid=False,
+)
+
+inquiries = Table(
+    "inquiries",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("inquiry_id", String(36), nullable=False, unique=True),
+    Column("jurisdiction", String(2), nullable=False),
+    Column("user_id", String(100), nullable=False),
+    Column("purpose", String(40), nullable=False),
+    Column("candidates", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,268 @@
+"""SSN-5 tokens and decoys: determinism, one-digit-off structure, decoy shape and stability."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lpx.client import keys as keys_mod
+from lpx.client.keys import InsecureKeyFileError, KeyFileError, NetworkKeys
+from lpx.client.ssn import (
+    decoy_value,
+    has_ssn,
+    ssn_tokens_for,
+    tokenize,
+)
+from lpx.domain.records import SsnTokens
+
+KEYS = NetworkKeys(bytes(range(32)), bytes(range(32, 64)))
+OTHER_KEYS = NetworkKeys(bytes(range(1, 33)), bytes(range(33, 65)))
+DOB = date(1990, 3, 7)
+ssn5s = st.text("0123456789", min_size=5, max_size=5).filter(lambda s: s != "99999")
+
+
+def _valid_decoy(value: str) -> bool:
+    return len(value) == 5 and value.isdigit() and value[1:] != "0000" and value != "99999"
+
+
+# --- tokens ---------------------------------------------------------------------------------
+
+
+def test_tokens_are_deterministic_and_well_formed() -> None:
+    a, b = tokenize("12345", KEYS), tokenize("12345", KEYS)
+    assert a == b
+    assert a.validate() == []
+    assert len(set(a.masked) | {a.full}) == 6
+
+
+def test_tokens_depend_on_the_key() -> None:
+    assert tokenize("12345", KEYS).full != tokenize("12345", OTHER_KEYS).full
+
+
+@settings(max_examples=200, deadline=None)
+@given(ssn5s, st.integers(0, 4), st.integers(1, 9))
+def test_one_digit_off_shares_exactly_one_masked_token(value: str, pos: int, delta: int) -> None:
+    digit = str((int(value[pos]) + delta) % 10)
+    other = value[:pos] + digit + value[pos + 1 :]
+    if other == "99999":
+        return
+    a, b = tokenize(value, KEYS), tokenize(other, KEYS)
+    assert a.full != b.full
+    shared = [i for i in range(5) if a.masked[i] == b.masked[i]]
+    assert shared == [pos]
+    # Masked tokens of different positions never coincide, so position is not confusable.
+    assert not set(a.masked) & ({b.full} | {b.masked[i] for i in range(5) if i != pos})
+
+
+@settings(max_examples=200, deadline=None)
+@given(ssn5s, ssn5s)
+def test_different_values_share_no_full_token(a: str, b: str) -> None:
+    ta, tb = tokenize(a, KEYS), tokenize(b, KEYS)
+    assert (ta.full == tb.full) == (a == b)
+    differing = sum(x != y for x, y in zip(a, b, strict=True))
+    shared = sum(x == y for x, y in zip(ta.masked, tb.masked, strict=True))
+    assert shared == {0: 5, 1: 1}.get(differing, 0)
+
+
+@pytest.mark.parametrize("bad", ["", "1234", "123456", "12a45", "١٢٣٤٥", "12 45"])
+def test_tokenize_rejects_malformed_input(bad: str) -> None:
+    with pytest.raises(ValueError, match="exactly 5 digits"):
+        tokenize(bad, KEYS)
+
+
+def test_tokenize_refuses_the_sentinel_and_never_echoes_digits() -> None:
+    with pytest.raises(ValueError, match="decoy"):
+        tokenize("99999", KEYS)
+    with pytest.raises(ValueError) as info:
+        tokenize("8675309", KEYS)
+    assert "8675309" not in str(info.value)
+
+
+# --- decoys ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("missing", [None, "", "  ", "99999"])
+def test_no_ssn_gets_decoy_tokens_identical_to_a_real_value(missing: str | None) -> None:
+    tokens = ssn_tokens_for(missing, "Ana", "Ruiz", DOB, KEYS)
+    decoy = decoy_value("Ana", "Ruiz", DOB, KEYS)
+    assert tokens == tokenize(decoy, KEYS)
+    assert not has_ssn(missing)
+
+
+def test_real_ssn_gets_real_tokens() -> None:
+    assert ssn_tokens_for("12345", "Ana", "Ruiz", DOB, KEYS) == tokenize("12345", KEYS)
+    with pytest.raises(ValueError, match="exactly 5 digits"):
+        ssn_tokens_for("1234", "Ana", "Ruiz", DOB, KEYS)
+
+
+def test_decoy_is_the_same_in_every_state() -> None:
+    """States share the network keys and nothing else; a fresh key object gives the same value."""
+    state_a = NetworkKeys(bytes(KEYS.token_key), bytes(KEYS.decoy_key))
+    state_b = NetworkKeys(bytes(KEYS.token_key), bytes(KEYS.decoy_key))
+    assert decoy_value("María", "García", DOB, state_a) == decoy_value(
+        "Maria", "GARCIA", DOB, state_b
+    )
+    assert decoy_value("Ana", "Ruiz", DOB, KEYS) != decoy_value("Ana", "Ruiz", DOB, OTHER_KEYS)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (("Bill", "Smith", DOB), ("William", "Smith", DOB)),
+        (("Mike", "Jones", DOB), ("Michael", "Jones", DOB)),
+        (("JOSÉ", "PEÑA", DOB), ("jose", "pena", DOB)),
+        (("Ana", "Garcia-Lopez", DOB), ("Ana", "Garcia Lopez", DOB)),
+        (("Ana", "Garcia Lopez", DOB), ("Ana", "Garcia", DOB)),
+        (("Ana", "De la Cruz", DOB), ("Ana", "Cruz", DOB)),
+        (("Ana", "Smith", DOB), ("Ana", "Smyth", DOB)),
+        (("Michael", "Ruiz", DOB), ("Micheal", "Ruiz", DOB)),
+        (("Ana", "Ruiz", date(1990, 3, 7)), ("Ana", "Ruiz", date(1990, 7, 3))),
+        (("Wei", "Zhang", DOB), ("Zhang", "Wei", DOB)),
+    ],
+)
+def test_name_variants_the_key_absorbs_share_a_decoy(
+    a: tuple[str, str, date], b: tuple[str, str, date]
+) -> None:
+    assert decoy_value(*a, KEYS) == decoy_value(*b, KEYS)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [("Ana", "Ruiz", date(1990, 3, 8)), ("Ana", "Ruiz", date(1991, 3, 7)),
+     ("Rosa", "Ruiz", DOB), ("Ana", "Torres", DOB)],
+)  # fmt: skip
+def test_different_identities_get_different_decoys(other: tuple[str, str, date]) -> None:
+    assert decoy_value("Ana", "Ruiz", DOB, KEYS) != decoy_value(*other, KEYS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=20), st.text(max_size=20), st.dates(date(1900, 1, 1), date(2030, 1, 1)))
+def test_decoy_is_always_a_valid_ssn5(first: str, last: str, dob: date) -> None:
+    value = decoy_value(first, last, dob, KEYS)
+    assert _valid_decoy(value)
+    assert isinstance(ssn_tokens_for(None, first, last, dob, KEYS), SsnTokens)
+
+
+def test_decoy_digits_are_uniform() -> None:
+    """Chi-square per digit position over 20k identities; serial 0000 and 99999 never occur."""
+    from lpx.client.ssn import decoy_key_parts
+
+    rng = np.random.default_rng(7)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    seen: set[tuple[str, ...]] = set()
+    values = []
+    while len(values) < 20_000:
+        first, last = ("".join(rng.choice(letters, size=7)) for _ in range(2))
+        dob = date(1940 + int(rng.integers(0, 65)), int(rng.integers(1, 13)), 1 + len(values) % 28)
+        key = decoy_key_parts(first, last, dob)
+        if key not in seen:  # distinct identities, so every draw is independent
+            seen.add(key)
+            values.append(decoy_value(first, last, dob, KEYS))
+    assert all(_valid_decoy(v) for v in values)
+    digits = np.array([[int(c) for c in v] for v in values])
+    # 9 degrees of freedom; the 99.9% quantile of chi2(9) is 27.88. The serial digits are
+    # very slightly non-uniform by construction (0000 excluded), far below this bound.
+    for pos in range(5):
+        counts = np.bincount(digits[:, pos], minlength=10)
+        expected = len(values) / 10
+        chi2 = float(((counts - expected) ** 2 / expected).sum())
+        assert chi2 < 27.88, (pos, counts)
+    assert len(set(values)) > 0.85 * len(values)  # ~18.1k distinct expected at 100k values
+
+
+# --- keys -----------------------------------------------------------------------------------
+
+
+def test_keys_never_show_in_repr_or_str() -> None:
+    keys = NetworkKeys.generate()
+    for text in (repr(keys), str(keys), f"{keys}", repr([keys])):
+        assert keys.token_key.hex() not in text
+        assert keys.decoy_key.hex() not in text
+        assert repr(keys.token_key) not in text
+        assert "redacted" in text
+
+
+def test_keys_round_trip_with_private_mode(tmp_path: Path) -> None:
+    keys = NetworkKeys.generate()
+    path = tmp_path / "network-keys.json"
+    keys.save(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert NetworkKeys.load(path) == keys
+    assert keys_mod.load(path) == keys
+
+
+def test_save_tightens_an_existing_file(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    path.write_text("{}")
+    path.chmod(0o644)
+    keys_mod.save(keys_mod.generate(), path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_load_refuses_a_world_readable_file(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    NetworkKeys.generate().save(path)
+    path.chmod(0o644)
+    with pytest.raises(InsecureKeyFileError, match="chmod 600"):
+        NetworkKeys.load(path)
+
+
+def test_load_accepts_base64(tmp_path: Path) -> None:
+    import base64
+
+    keys = NetworkKeys.generate()
+    path = tmp_path / "keys.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(
+        fd,
+        json.dumps(
+            {
+                "token_key": base64.b64encode(keys.token_key).decode(),
+                "decoy_key": base64.b64encode(keys.decoy_key).decode(),
+            }
+        ).encode(),
+    )
+    os.close(fd)
+    assert NetworkKeys.load(path) == keys
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["not json", "[]", '{"token_key": "00"}', '{"token_key": "' + "0" * 64 + '"}',
+     '{"token_key": "' + "0" * 64 + '", "decoy_key": "' + "0" * 64 + '"}',
+     '{"token_key": "' + "zz" * 32 + '", "decoy_key": "' + "1" * 64 + '"}'],
+)  # fmt: skip
+def test_load_rejects_bad_files(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "keys.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(fd, content.encode())
+    os.close(fd)
+    with pytest.raises(KeyFileError):
+        NetworkKeys.load(path)
+
+
+def test_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LPX_NETWORK_KEYS", raising=False)
+    with pytest.raises(KeyFileError, match="LPX_NETWORK_KEYS"):
+        NetworkKeys.from_env()
+    with pytest.raises(KeyFileError, match="cannot read"):
+        NetworkKeys.load(tmp_path / "missing.json")
+    keys = NetworkKeys.generate()
+    keys.save(tmp_path / "k.json")
+    monkeypatch.setenv("LPX_NETWORK_KEYS", str(tmp_path / "k.json"))
+    assert keys_mod.from_env() == keys
+
+
+def test_keys_must_be_32_distinct_bytes() -> None:
+    with pytest.raises(KeyFileError, match="32 bytes"):
+        NetworkKeys(b"short", bytes(32))
+    with pytest.raises(KeyFileError, match="differ"):
+        NetworkKeys(bytes(32), bytes(32))
