@@ -29,7 +29,9 @@ def _rule_keys(first_root: str, first_ph: str, last_phs: set[str], dob: date) ->
         if lp:
             keys.add(f"L|{lp}|{ds}")
             if first_ph:
+                # Names with year, and names with day and month: one DOB digit can be wrong.
                 keys.add(f"N|{lp}|{first_ph}|{dob.year}")
+                keys.add(f"M|{lp}|{first_ph}|{dob.month}-{dob.day}")
     return keys
 
 

@@ -17,7 +17,7 @@ from nicknames import NickNamer
 
 # Particles that may be written, dropped or glued on ("De la Cruz", "Delacruz", "Cruz").
 PARTICLES = frozenset(
-    "de del della der den di da das dos du la las le les los van von ter ten st y e".split()  # noqa: SIM905
+    "de del della der den di da das dos du la las le les los van von ter ten st y e".split()
 )
 SUFFIXES = {
     "jr": "JR", "junior": "JR", "sr": "SR", "senior": "SR",

@@ -1,0 +1,56 @@
+"""Blocking: each error a single field can carry still leaves one shared key."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from lpx.domain.blocking import hash_key, inquiry_keys, pointer_keys, swapped_day_month
+from lpx.domain.profile import MatchProfile
+from lpx.domain.records import Identity, SsnTokens
+
+SSN = SsnTokens("a" * 32, tuple(c * 32 for c in "01234"))
+STORED = Identity("William", "Garcia Lopez", date(1980, 3, 5), ssn=SSN,
+                  aka_names=("William Ortiz",))  # fmt: skip
+
+
+def shares_a_key(probe: Identity, stored: Identity = STORED) -> bool:
+    return bool(inquiry_keys(MatchProfile.of(probe)) & pointer_keys(MatchProfile.of(stored)))
+
+
+@pytest.mark.parametrize(
+    "probe",
+    [
+        Identity("William", "Garcia Lopez", date(1980, 3, 5)),  # exact
+        Identity("Bill", "Garcia Lopez", date(1980, 3, 5)),  # nickname
+        Identity("William", "Garcia", date(1980, 3, 5)),  # one of two surnames
+        Identity("William", "Lopez", date(1980, 3, 5)),  # the other one
+        Identity("William", "Smith", date(1980, 3, 5)),  # married name: first name + dob
+        Identity("William", "Ortiz", date(1980, 3, 5)),  # a known AKA surname
+        Identity("William", "Garcia Lopez", date(1980, 5, 3)),  # day/month swapped
+        Identity("William", "Garcia Lopez", date(1981, 3, 5)),  # one digit of the year off
+        Identity("Garcia Lopez", "William", date(1980, 3, 5)),  # first/last swapped
+        Identity("Wiliam", "Garcia Lopez", date(1980, 3, 5)),  # first name typo
+        Identity("Zed", "Quux", date(1980, 9, 9), ssn=SSN),  # names and day wrong, SSN right
+    ],
+)
+def test_single_field_errors_keep_a_shared_key(probe: Identity) -> None:
+    assert shares_a_key(probe)
+
+
+def test_a_different_person_shares_no_key() -> None:
+    assert not shares_a_key(Identity("Olga", "Petrova", date(1990, 11, 30)))
+
+
+def test_swapped_day_month() -> None:
+    assert swapped_day_month(date(1980, 3, 5)) == date(1980, 5, 3)
+    assert swapped_day_month(date(1980, 3, 13)) is None  # no 13th month
+    assert swapped_day_month(date(1980, 4, 4)) is None  # same date
+
+
+def test_hashed_keys_depend_on_the_index_key() -> None:
+    a, b = hash_key(b"k1" * 16, "L|KRS|1980-03-05"), hash_key(b"k2" * 16, "L|KRS|1980-03-05")
+    assert a != b
+    assert -(2**63) <= a < 2**63
+    assert hash_key(b"k1" * 16, "L|KRS|1980-03-05") == a
