@@ -20,9 +20,15 @@ def test_purposes_exclude_immigration_enforcement() -> None:
 
 @pytest.mark.parametrize(
     ("first", "last", "field"),
-    [("W*", "Garcia", "first_name"), ("William", "G%", "last_name"), ("W", "Garcia", "first_name"),
-     ("William", "?", "last_name"), ("William", "  ", "last_name"), ("Wi_", "Garcia", "first_name")],
-)  # fmt: skip
+    [
+        ("W*", "Garcia", "first_name"),
+        ("William", "G%", "last_name"),
+        ("W", "Garcia", "first_name"),
+        ("William", "?", "last_name"),
+        ("William", "  ", "last_name"),
+        ("Wi_", "Garcia", "first_name"),
+    ],
+)
 def test_wildcards_and_stubs_are_refused(first: str, last: str, field: str) -> None:
     inquiry = SearchInquiry(Identity(first, last, date(1980, 3, 5)), Purpose.LICENSE_ISSUANCE)
     with pytest.raises(ValidationFailed) as info:
