@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from functools import partial
 
@@ -15,6 +16,8 @@ from lpx.services.pointers import PointerService
 from lpx.services.search import SearchService
 from lpx.storage.db import make_engine
 from lpx.storage.uow import UnitOfWork
+
+NETWORK_KEYS_VARIABLE = "LPX_NETWORK_KEYS"
 
 
 @dataclass
@@ -34,6 +37,12 @@ def load_model(settings: Settings) -> MatchModel:
 
 
 def build_hub(settings: Settings | None = None, engine: Engine | None = None) -> Hub:
+    # Fail closed: a hub process must never have the states' network keys within reach.
+    if os.environ.get(NETWORK_KEYS_VARIABLE):
+        raise RuntimeError(
+            f"Refusing to start the hub: {NETWORK_KEYS_VARIABLE} is set. Network keys belong "
+            "to the states' side only; unset it in the hub's environment."
+        )
     settings = settings or Settings()
     engine = engine or make_engine(settings.database_url)
     uow = partial(UnitOfWork, engine)

@@ -8,19 +8,20 @@ only through its HTTP API; the hub's files live under ``DIR/hub`` and hold no ne
 from __future__ import annotations
 
 import functools
+import os
 import shutil
-import threading
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
-import uvicorn
 from rich.console import Console
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from lpx.api.app import create_app
 from lpx.auth.permissions import Role
 from lpx.bootstrap import build_hub
 from lpx.config import Settings
@@ -51,7 +52,7 @@ def demo(
     hub_dir, state_dir = directory / "hub", directory / "state"
     settings = Settings(database_url=f"sqlite:///{(hub_dir / 'hub.db').resolve()}",
                         data_dir=hub_dir)  # fmt: skip
-    hub = build_hub(settings)
+    hub = build_hub(settings)  # operator set-up; the serving hub is a separate process below
     migrate(hub.engine)
     keys_by_state = {}
     for code, name in DEMO_STATES.items():
@@ -66,39 +67,56 @@ def demo(
     save(network_keys, network_keys_path)
     write_files(state_dir / "files", count, list(DEMO_STATES), seed, None)
 
-    server = uvicorn.Server(uvicorn.Config(create_app(hub), host=host, port=port,
-                                           log_level="warning"))  # fmt: skip
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise typer.Exit(2)  # uvicorn has said why (port in use, say)
-        time.sleep(0.05)
+    # The hub runs in its own process, which never sees the network keys.
     url = f"http://{host}:{port}"
-    with Progress(console=console) as bar:
-        for code, key in keys_by_state.items():
-            task = bar.add_task(f"Loading {code}", total=None)
-            client = HubClient.connect(url, key, "demo-loader")
-            try:
-                report = load_file(
-                    state_dir / "files" / f"{code}.csv",
-                    client,
-                    network_keys,
-                    progress=functools.partial(_advance, bar, task),
-                    jurisdiction=code,
-                )
-            finally:
-                client.close()
-            bar.update(task, description=f"{code}: {report.added} pointers loaded")
-
-    _print_banner(url, keys_by_state, network_keys_path, state_dir / "files")
-    if no_serve:
-        server.should_exit = True
+    hub_env = {k: v for k, v in os.environ.items() if k != "LPX_NETWORK_KEYS"}
+    hub_env |= {"LPX_DATABASE_URL": settings.database_url, "LPX_DATA_DIR": str(hub_dir)}
+    hub_process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "uvicorn", "lpx.api.app:create_app", "--factory",
+         "--host", host, "--port", str(port), "--log-level", "warning", "--no-access-log"],
+        env=hub_env,
+    )  # fmt: skip
     try:
-        thread.join()
+        _wait_until_up(url, hub_process)
+        with Progress(console=console) as bar:
+            for code, key in keys_by_state.items():
+                task = bar.add_task(f"Loading {code}", total=None)
+                client = HubClient.connect(url, key, "demo-loader")
+                try:
+                    report = load_file(
+                        state_dir / "files" / f"{code}.csv",
+                        client,
+                        network_keys,
+                        progress=functools.partial(_advance, bar, task),
+                        jurisdiction=code,
+                    )
+                finally:
+                    client.close()
+                bar.update(task, description=f"{code}: {report.added} pointers loaded")
+        _print_banner(url, keys_by_state, network_keys_path, state_dir / "files")
+        if not no_serve:
+            hub_process.wait()
     except KeyboardInterrupt:
-        server.should_exit = True
-        thread.join()
+        pass
+    finally:
+        hub_process.terminate()
+        hub_process.wait(timeout=30)
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            console.print("[red]The hub did not start (is the port in use?).[/]")
+            raise typer.Exit(2)
+        try:
+            if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    console.print("[red]The hub did not answer in time.[/]")
+    raise typer.Exit(2)
 
 
 def _advance(bar: Progress, task: TaskID, rows: int) -> None:

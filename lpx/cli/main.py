@@ -41,3 +41,5 @@ def main(
     import logging
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
+if __name__ == "__main__":
+    app()
