@@ -74,10 +74,7 @@ class _Batch:
     lines: list[int] = field(default_factory=list)  # file line of each good pointer
     pointers: list[PointerIn] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
-
-    @property
-    def size(self) -> int:
-        return len(self.pointers) + len({e.line for e in self.errors})
+    size: int = 0  # rows of the file in this batch, good or bad
 
 
 class _SeenIds:
@@ -122,6 +119,7 @@ def load_file(
     try:
         for line, raw in read_rows(path, fmt):
             report.rows_read += 1
+            batch.size += 1
             try:
                 pointer = parse_row(line, raw, keys, code)
             except InvalidRow as exc:

@@ -6,6 +6,7 @@ Pure data and validation only; storage and transport live elsewhere.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -35,13 +36,22 @@ class Sex(StrEnum):
     UNSPECIFIED = "X"
 
 
-JURISDICTION_RE = re.compile(r"^[A-Z]{2}$")
-RECORD_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")
+# \Z, not $: "$" also matches before a trailing newline, which let "D1\n" pass as a record id.
+JURISDICTION_RE = re.compile(r"^[A-Z]{2}\Z")
+RECORD_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}\Z")
 # A token is 16 bytes of keyed hash, written as 32 lowercase hex digits.
-TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
+TOKEN_RE = re.compile(r"^[0-9a-f]{32}\Z")
 MASKED_TOKEN_COUNT = 5
 MAX_NAME_LENGTH = 64
+MAX_SUFFIX_LENGTH = 16
 MAX_AKA_NAMES = 8
+CONTROL_MESSAGE = "must not contain control characters (line breaks, tabs, NUL)"
+
+
+def _has_control(value: str) -> bool:
+    """Control characters and lone surrogates are never part of a name; NUL also cannot be
+    stored in PostgreSQL text and a lone surrogate cannot be encoded at all."""
+    return any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,16 +100,21 @@ class Identity:
                 errors.append(FieldError(name, "is required"))
         for name in ("first_name", "middle_name", "last_name", "suffix"):
             value = getattr(self, name)
-            if len(value) > MAX_NAME_LENGTH:
-                errors.append(FieldError(name, f"is longer than {MAX_NAME_LENGTH} characters"))
-            if any(ch in value for ch in "*%?_") or "\x00" in value:
+            limit = MAX_SUFFIX_LENGTH if name == "suffix" else MAX_NAME_LENGTH
+            if len(value) > limit:
+                errors.append(FieldError(name, f"is longer than {limit} characters"))
+            if any(ch in value for ch in "*%?_"):
                 errors.append(FieldError(name, "must not contain wildcard characters"))
+            if _has_control(value):
+                errors.append(FieldError(name, CONTROL_MESSAGE))
         if len(self.aka_names) > MAX_AKA_NAMES:
             errors.append(FieldError("aka_names", f"holds more than {MAX_AKA_NAMES} names"))
         for aka in self.aka_names:
             if len(aka) > 2 * MAX_NAME_LENGTH or not aka.strip():
                 errors.append(FieldError("aka_names", "each name must be non-empty and short"))
                 break
+        if any(_has_control(aka) for aka in self.aka_names):
+            errors.append(FieldError("aka_names", CONTROL_MESSAGE))
         if self.dob.year < 1900:
             errors.append(FieldError("dob", "must be on or after 1900-01-01"))
         if self.ssn is not None:

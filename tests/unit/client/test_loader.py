@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -373,3 +374,138 @@ def test_load_command_exit_codes_and_report(
     refused = runner.invoke(cli, args, env=env | {"LPX_API_KEY": "lpx_ca_wrong"})
     assert refused.exit_code == 2
     assert "401" in refused.output
+
+
+@needs_hub
+def test_search_and_status_commands_find_a_loaded_person(
+    cli: typer.Typer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    hub_client: Any,
+    credentials: dict[str, str],
+) -> None:
+    from lpx.cli import search as search_cmd
+
+    monkeypatch.setattr(
+        search_cmd, "connect", lambda hub, api_key, user: _KeepOpen(hub_client, api_key, user)
+    )
+    cli.command("search")(search_cmd.search)
+    cli.command("status")(search_cmd.status)
+    runner = CliRunner()
+    ca = {"LPX_API_KEY": credentials["CA"], "LPX_USER": "ops-1"}
+    ny = {"LPX_API_KEY": credentials["NY"], "LPX_USER": "clerk-ny"}
+    rows = people(8)
+    loaded = runner.invoke(
+        cli, ["load", str(write(tmp_path / "f.csv", rows)), "--jurisdiction", "CA"], env=ca
+    )
+    assert loaded.exit_code == 0, loaded.output
+
+    no_ssn = rows[3]  # loaded with a decoy; the clerk says "has no SSN"
+    ask = [
+        "search",
+        "--first-name", no_ssn["first_name"],
+        "--last-name", no_ssn["last_name"],
+        "--dob", no_ssn["dob"],
+        "--purpose", "license_issuance",
+    ]  # fmt: skip
+    found = runner.invoke(cli, [*ask, "--no-ssn", "--json"], env=ny)
+    assert found.exit_code == 0, found.output
+    body = json.loads(found.output)
+    assert body["inquiry_id"]
+    top = body["candidates"][0]
+    assert (top["jurisdiction"], top["match_class"]) == ("CA", "match")
+    assert top["evidence"].get("ssn") not in (None, "", "missing")
+
+    table = runner.invoke(cli, [*ask, "--no-ssn"], env=ny)
+    assert table.exit_code == 0, table.output
+    assert top["pointer_id"][:8] in table.output
+
+    status = runner.invoke(cli, ["status", top["pointer_id"], "--json"], env=ny)
+    assert status.exit_code == 0, status.output
+    assert json.loads(status.output)["jurisdiction"] == "CA"
+
+    both = runner.invoke(cli, [*ask, "--no-ssn", "--ssn-last5", "12345"], env=ny)
+    assert both.exit_code == 2
+    bad_purpose = runner.invoke(cli, [*ask[:-1], "curiosity"], env=ny)
+    assert bad_purpose.exit_code == 2
+    assert "--purpose must be one of" in bad_purpose.output
+
+
+# --- the hub client's retries and error mapping, over httpx's in-memory transport -------------
+# (kept here because the loader is what relies on them; they need no hub.)
+
+
+def scripted(*answers: httpx.Response | Exception) -> tuple[HubClient, list[float], list[str]]:
+    """A HubClient whose transport plays ``answers`` in order; returns it, its sleeps, its paths."""
+    queue = list(answers)
+    paths: list[str] = []
+    sleeps: list[float] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.raw_path.decode())
+        assert request.headers["Authorization"] == "Bearer lpx_ca_k"
+        assert request.headers["X-LPX-User"] == "ops-1"
+        answer = queue.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    http = httpx.Client(transport=httpx.MockTransport(handle), base_url="http://hub")
+    return HubClient(http, "lpx_ca_k", "ops-1", sleep=sleeps.append), sleeps, paths
+
+
+OK = httpx.Response(200, json={"added": 1, "updated": 0, "unchanged": 0})
+
+
+def test_client_retries_503_and_429_then_succeeds() -> None:
+    client, sleeps, _ = scripted(
+        httpx.Response(503), httpx.Response(429, headers={"Retry-After": "2"}), OK
+    )
+    assert client.upsert_batch([{"record_id": "A"}]) == BatchResult(1, 0, 0)
+    assert sleeps == [0.5, 2.0]
+
+
+def test_client_retries_connection_errors_a_bounded_number_of_times() -> None:
+    refused = httpx.ConnectError("refused")
+    client, sleeps, paths = scripted(refused, refused, refused, refused, OK)
+    with pytest.raises(HubError, match="hub unreachable") as caught:
+        client.upsert_batch([{"record_id": "A"}])
+    assert caught.value.status == 0
+    assert (len(paths), sleeps) == (4, [0.5, 1.0, 2.0])
+
+
+def test_client_does_not_retry_other_errors_and_reads_the_problem() -> None:
+    problem = {
+        "type": "/problems/batch-rejected",
+        "title": "Batch rejected",
+        "status": 422,
+        "detail": "1 pointer is invalid",
+        "errors": [{"index": 3, "field": "first_name", "message": "is required"}],
+    }
+    client, sleeps, paths = scripted(httpx.Response(422, json=problem), OK)
+    with pytest.raises(HubError) as caught:
+        client.upsert_batch([{"record_id": "A"}])
+    assert (caught.value.status, caught.value.title) == (422, "Batch rejected")
+    assert caught.value.errors == problem["errors"]
+    assert "item 3 first_name is required" in str(caught.value)
+    assert (len(paths), sleeps) == (1, [])
+
+    client, _, _ = scripted(httpx.Response(500, text="<html>boom</html>"))
+    with pytest.raises(HubError, match="500 Internal Server Error: <html>boom</html>"):
+        client.status("p-1")
+
+
+def test_client_quotes_the_pointer_id_and_hides_the_key() -> None:
+    answer = {
+        "pointer_id": "a/b",
+        "jurisdiction": "CA",
+        "card_type": "DL",
+        "real_id": True,
+        "status": "active",
+        "issue_date": None,
+        "expiry_date": None,
+    }
+    client, _, paths = scripted(httpx.Response(200, json=answer))
+    assert client.status("a/b").jurisdiction == "CA"
+    assert paths == ["/v1/pointers/a%2Fb/status"]
+    assert "lpx_ca_k" not in repr(client)
