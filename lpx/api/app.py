@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from lpx.api import problems
@@ -24,4 +26,17 @@ def create_app(hub: Hub | None = None) -> FastAPI:
     app.include_router(meta.router)
     app.include_router(pointers.router)
     app.include_router(inquiries.router)
+    _document_problems(app)
     return app
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Routes reference the Problem schema for their errors; put it into the components."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problems.add_problem_schemas(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -30,3 +30,23 @@ def get_actor(
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+def needs_actor(request: Request) -> bool:
+    """Whether the route that matched ``request`` depends on an authenticated actor."""
+    pending = [getattr(request.scope.get("route"), "dependant", None)]
+    while pending:
+        dependant = pending.pop()
+        if dependant is None:
+            continue
+        if dependant.call is get_actor:
+            return True
+        pending.extend(dependant.dependencies)
+    return False
+
+
+def authenticate_request(hub: Hub, request: Request) -> Actor:
+    """``get_actor`` for error paths that FastAPI reaches before solving dependencies."""
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    api_key = key.strip() if scheme.lower() == "bearer" else None
+    return hub.access.authenticate(api_key, request.headers.get("x-lpx-user"))

@@ -8,14 +8,43 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from lpx.api.deps import authenticate_request, needs_actor
+from lpx.api.schemas import Problem
 from lpx.auth.policy import Forbidden
 from lpx.domain.errors import ValidationFailed
 from lpx.services.errors import BatchRejected, ServiceError
 
 log = logging.getLogger("lpx.api")
 MEDIA_TYPE = "application/problem+json"
+PROBLEM_REF = "#/components/schemas/Problem"
+UNREADABLE_BODY = "There was an error parsing the body"  # FastAPI's detail, see fastapi.routing
+_WHY = {
+    401: "No valid API key, or no X-LPX-User naming the person acting",
+    403: "The credential's roles do not allow this action",
+    404: "Nothing with that id (for your jurisdiction)",
+    422: "The request is invalid; `errors` names each field and, in a batch, the item",
+}
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the problem+json errors a route can answer with."""
+    return {
+        status: {"description": _WHY[status],
+                 "content": {MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}}}
+        for status in statuses
+    }  # fmt: skip
+
+
+def add_problem_schemas(openapi: dict[str, Any]) -> dict[str, Any]:
+    """Put the Problem model (referenced by ``documented``) into the schema's components."""
+    schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = openapi.setdefault("components", {}).setdefault("schemas", {})
+    components.update(schema.pop("$defs", {}))
+    components["Problem"] = schema
+    return openapi
 
 
 def problem(status: int, title: str, detail: str, slug: str, request: Request,
@@ -49,8 +78,21 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 def install(app: FastAPI) -> None:
+    async def sign_in_first(request: Request) -> JSONResponse | None:
+        """Only a signed-in caller learns why a request is invalid; FastAPI reads and checks
+        the body before it authenticates, so do it here for routes that need an actor."""
+        if not needs_actor(request):
+            return None
+        try:
+            await run_in_threadpool(authenticate_request, request.app.state.hub, request)
+        except ServiceError as exc:
+            return await _service(request, exc)
+        return None
+
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if denied := await sign_in_first(request):
+            return denied
         errors = _field_errors(exc)
         fields = ", ".join(sorted({e["field"] for e in errors}))
         return problem(422, "Invalid request", f"Check these fields: {fields}.", "validation",
@@ -78,6 +120,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == UNREADABLE_BODY:
+            if denied := await sign_in_first(request):
+                return denied
+            # FastAPI's answer to a body it cannot decode (e.g. not UTF-8): as bad as bad JSON.
+            return problem(422, "Invalid request", "The request body could not be read; send "
+                           "JSON encoded as UTF-8.", "validation", request,
+                           [{"field": "body", "message": "is not UTF-8 encoded JSON"}])  # fmt: skip
         detail = exc.detail if isinstance(exc.detail, str) else "The request was not understood."
         return problem(exc.status_code, detail, detail, f"http-{exc.status_code}", request,
                        headers=getattr(exc, "headers", None))  # fmt: skip

@@ -152,12 +152,20 @@ class JurisdictionOut(BaseModel):
     name: str
 
 
+class ProblemItem(BaseModel):
+    """One reason a request was refused: which item of a batch (if any) and which field."""
+
+    index: int | None = Field(default=None, description="Position of the item in a batch")
+    field: str
+    message: str
+
+
 class Problem(BaseModel):
-    """RFC 9457 problem details."""
+    """RFC 9457 problem details, sent as application/problem+json."""
 
     type: str
     title: str
     status: int
-    detail: str
+    detail: str = Field(description="What went wrong and what the caller can do about it")
     instance: str | None = None
-    errors: list[dict[str, object]] | None = None
+    errors: list[ProblemItem] | None = Field(default=None, description="Field-level reasons")

@@ -11,6 +11,13 @@ from lpx.services.errors import Conflict, Unauthenticated
 from lpx.storage.uow import UnitOfWork
 
 USER_ID_MAX = 100
+_ROLE_VALUES = frozenset(r.value for r in Role)
+
+
+def _known_roles(stored: Sequence[str]) -> frozenset[Role]:
+    """Roles as stored; an empty list (stored as "") or a retired role name grants nothing,
+    so the credential is denied by the policy rather than failing authentication with a 500."""
+    return frozenset(Role(r) for r in stored if r in _ROLE_VALUES)
 
 
 class AccessService:
@@ -31,7 +38,7 @@ class AccessService:
             raise Unauthenticated(
                 "Name the person acting in the X-LPX-User header (1-100 printable characters)."
             )
-        return Actor(cred.jurisdiction, user, frozenset(Role(r) for r in cred.roles), cred.id)
+        return Actor(cred.jurisdiction, user, _known_roles(cred.roles), cred.id)
 
     def add_jurisdiction(self, code: str, name: str) -> None:
         with self._uow() as uow:

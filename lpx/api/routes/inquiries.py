@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from lpx.api.deps import ActorDep, HubDep
+from lpx.api.problems import documented
 from lpx.api.schemas import CandidateOut, SearchIn, SearchOut, StatusOut
 
-router = APIRouter(tags=["inquiries"])
+router = APIRouter(tags=["inquiries"], responses=documented(401, 403, 422))
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+PointerId = Annotated[str, Path(pattern=UUID_PATTERN, description="The hub's pointer id (a UUID)")]
 
 
 @router.post("/v1/inquiries/search", response_model=SearchOut,
@@ -24,8 +29,9 @@ def search(body: SearchIn, actor: ActorDep, hub: HubDep) -> SearchOut:
 
 
 @router.get("/v1/pointers/{pointer_id}/status", response_model=StatusOut,
-            summary="Card type, status and dates behind one pointer")  # fmt: skip
-def status(pointer_id: str, actor: ActorDep, hub: HubDep) -> StatusOut:
+            summary="Card type, status and dates behind one pointer",
+            responses=documented(404))  # fmt: skip
+def status(pointer_id: PointerId, actor: ActorDep, hub: HubDep) -> StatusOut:
     s = hub.search.status(actor, pointer_id)
     return StatusOut(pointer_id=s.pointer_id, jurisdiction=s.jurisdiction,
                      card_type=s.card_type, real_id=s.real_id,

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from sqlalchemy import text
 
 from lpx.api.deps import ActorDep, HubDep
+from lpx.api.problems import documented
 from lpx.api.schemas import JurisdictionOut
 
 router = APIRouter(tags=["hub"])
@@ -18,6 +19,7 @@ def health(hub: HubDep) -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/v1/jurisdictions", response_model=list[JurisdictionOut])
+@router.get("/v1/jurisdictions", response_model=list[JurisdictionOut],
+            summary="The participating jurisdictions", responses=documented(401, 403))  # fmt: skip
 def jurisdictions(actor: ActorDep, hub: HubDep) -> list[JurisdictionOut]:
     return [JurisdictionOut(code=c, name=n) for c, n in hub.access.jurisdictions(actor)]

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from lpx.api.deps import ActorDep, HubDep
+from lpx.api.problems import documented
 from lpx.api.schemas import BatchOut, PointerBatchIn, PointerIn, PointerOut, PointerPage
 from lpx.services.codec import parse_identity
 from lpx.storage.repositories import PointerRow
 
-router = APIRouter(prefix="/v1/pointers", tags=["pointers"])
-RecordId = Annotated[str, "record id"]
+router = APIRouter(prefix="/v1/pointers", tags=["pointers"],
+                   responses=documented(401, 403, 422))  # fmt: skip
+RECORD_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$"
+RecordId = Annotated[
+    str, Path(pattern=RECORD_ID_PATTERN, description="1-32 letters, digits or hyphens")
+]
 
 
 def _out(row: PointerRow) -> PointerOut:
@@ -35,8 +40,9 @@ def upsert_batch(body: PointerBatchIn, actor: ActorDep, hub: HubDep) -> BatchOut
     return BatchOut(added=result.added, updated=result.updated, unchanged=result.unchanged)
 
 
-@router.put("/records/{record_id}", response_model=PointerOut, summary="Add or update one")
-def put_pointer(record_id: str, body: PointerIn, actor: ActorDep, hub: HubDep,
+@router.put("/records/{record_id}", response_model=PointerOut, summary="Add or update one",
+            responses={201: {"model": PointerOut, "description": "Added"}})  # fmt: skip
+def put_pointer(record_id: RecordId, body: PointerIn, actor: ActorDep, hub: HubDep,
                 response: Response) -> PointerOut:  # fmt: skip
     if body.record_id != record_id:
         from lpx.domain.errors import FieldError, ValidationFailed
@@ -47,13 +53,15 @@ def put_pointer(record_id: str, body: PointerIn, actor: ActorDep, hub: HubDep,
     return _out(hub.pointers.get_own(actor, record_id))
 
 
-@router.get("/records/{record_id}", response_model=PointerOut, summary="Read one own pointer")
-def get_pointer(record_id: str, actor: ActorDep, hub: HubDep) -> PointerOut:
+@router.get("/records/{record_id}", response_model=PointerOut, summary="Read one own pointer",
+            responses=documented(404))  # fmt: skip
+def get_pointer(record_id: RecordId, actor: ActorDep, hub: HubDep) -> PointerOut:
     return _out(hub.pointers.get_own(actor, record_id))
 
 
-@router.delete("/records/{record_id}", status_code=204, summary="Delete one own pointer")
-def delete_pointer(record_id: str, actor: ActorDep, hub: HubDep) -> Response:
+@router.delete("/records/{record_id}", status_code=204, summary="Delete one own pointer",
+               responses=documented(404))  # fmt: skip
+def delete_pointer(record_id: RecordId, actor: ActorDep, hub: HubDep) -> Response:
     hub.pointers.delete(actor, record_id)
     return Response(status_code=204)
 
@@ -62,7 +70,9 @@ def delete_pointer(record_id: str, actor: ActorDep, hub: HubDep) -> Response:
 def list_pointers(
     actor: ActorDep,
     hub: HubDep,
-    after: Annotated[str, Query(max_length=32, description="Cursor from the last page")] = "",
+    after: Annotated[
+        str, Query(pattern=r"^[A-Za-z0-9-]{0,32}$", description="Cursor from the last page")
+    ] = "",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> PointerPage:
     rows = hub.pointers.list_own(actor, after, limit)
