@@ -192,7 +192,11 @@ def parse_row(
     assert card_type is not None
     assert status is not None
     assert real_id is not None
-    tokens = ssn_tokens_for(ssn5, first_name, last_name, dob, keys)
+    # The record's name lets a decoy (no SSN) mimic the rare stored-record digit slip.
+    tokens = ssn_tokens_for(
+        ssn5, first_name, last_name, dob, keys,
+        aka_names=aka_names, record=f"{jurisdiction}/{record_id}",
+    )  # fmt: skip
     return {
         "record_id": record_id,
         "card_type": card_type.value,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from datetime import date
 
 from lpx.client.keys import NetworkKeys
@@ -36,6 +37,7 @@ DECOY_SPACE = 10 * SERIALS - 1
 _FULL = b"lpx:ssn5:full:v1\x00"
 _MASKED = b"lpx:ssn5:masked:v1\x00"
 _DECOY = b"lpx:ssn5:decoy:v1\x00"
+_TYPO = b"lpx:ssn5:decoy-typo:v1\x00"
 _SEP = "\x1f"
 
 
@@ -78,17 +80,48 @@ def tokenize(ssn5: str, keys: NetworkKeys) -> SsnTokens:
     return _tokens_of(value, keys)
 
 
-def decoy_key_parts(first: str, last: str, dob: date) -> tuple[str, ...]:
+# Share of stored records whose decoy carries one mistyped digit, as real SSN-5s do: in
+# ``lpx synth`` (default rates) 2.8% of a real-SSN person's record pairs are one digit off;
+# a flat per-record rate r gives ~2r of pairs, hence 0.014. Inquiries are never perturbed.
+TYPO_RATE = 0.014
+
+
+def _maiden_surname(first: str, aka_names: Sequence[str]) -> str | None:
+    """The surname of an AKA that is the same person's other full name (a maiden name).
+
+    Only an AKA of two or more words whose given name has the record's first-name root
+    counts: "Maria Lopez" on Maria Smith's card is her other surname; a bare "Ann" is not.
+    Among several, the alphabetically first folded surname, so the choice is deterministic.
+    """
+    root = canonical_first(first)
+    found: list[str] = []
+    for aka in aka_names:
+        words = aka.split()
+        if len(words) < 2 or canonical_first(words[0]) != root:
+            continue
+        parts = surname_parts(" ".join(words[1:]))
+        if parts:
+            found.append(" ".join(parts))
+    return min(found) if found else None
+
+
+def decoy_key_parts(
+    first: str, last: str, dob: date, aka_names: Sequence[str] = ()
+) -> tuple[str, ...]:
     """The identity keys a decoy is derived from, chosen to survive how names get re-spelled.
 
     - first name: metaphone of its nickname root, so Bill/William and Micheal/Michael agree;
     - surname: metaphone of its first significant part, so case, accents, hyphens, particles,
       one-letter typos and a dropped second surname (Garcia Lopez -> Garcia) agree;
     - the two name keys are sorted, so a first/last swap agrees;
-    - birth date: year with month and day sorted, so a day/month swap agrees.
+    - birth date: year with month and day sorted, so a day/month swap agrees;
+    - an AKA that is the same given name with another surname (a maiden name carried on the
+      married-name card) replaces the surname, so that card keeps the maiden-name decoy.
     Every added invariance makes namesakes (different people, same keys) share a decoy a
     little more often; docs/privacy.md gives the measured trade-off.
     """
+    if (maiden := _maiden_surname(first, aka_names)) is not None:
+        last = maiden
     first_key = phonetic(canonical_first(first))
     parts = surname_parts(last)
     last_key = phonetic(parts[0]) if parts else ""
@@ -97,17 +130,50 @@ def decoy_key_parts(first: str, last: str, dob: date) -> tuple[str, ...]:
     return (*name_keys, f"{dob.year:04d}", f"{low:02d}", f"{high:02d}")
 
 
-def decoy_value(first: str, last: str, dob: date, keys: NetworkKeys) -> str:
+def _index_to_value(index: int) -> str:
+    group_digit, serial = divmod(index, SERIALS)
+    return f"{group_digit}{serial + 1:04d}"
+
+
+def _valid_value(value: str) -> bool:
+    return value[1:] != "0000" and value != NO_SSN_SENTINEL
+
+
+def decoy_value(
+    first: str,
+    last: str,
+    dob: date,
+    keys: NetworkKeys,
+    aka_names: Sequence[str] = (),
+    record: str | None = None,
+) -> str:
     """A valid-looking SSN-5 for a person without an SSN, the same in every state.
 
     The 256-bit HMAC is reduced modulo the size of the SSN-5 value space; the bias of that
-    reduction is below 2**-200, so decoys are uniform over real-looking values.
+    reduction is below 2**-200, so decoys are uniform over real-looking values. With
+    ``record`` (a stored record's "STATE/record id"), a keyed draw gives the value one
+    mistyped digit in ``TYPO_RATE`` of records, stable across reloads, so decoy holders
+    show one-digit-off pairs as often as real SSN holders; an inquiry passes no record.
     """
-    message = _SEP.join(decoy_key_parts(first, last, dob))
+    message = _SEP.join(decoy_key_parts(first, last, dob, aka_names))
     digest = hmac.new(keys.decoy_key, _DECOY + message.encode("ascii"), hashlib.sha256).digest()
-    index = int.from_bytes(digest, "big") % DECOY_SPACE
-    group_digit, serial = divmod(index, SERIALS)
-    return f"{group_digit}{serial + 1:04d}"
+    value = _index_to_value(int.from_bytes(digest, "big") % DECOY_SPACE)
+    if record is not None and TYPO_RATE > 0:
+        value = _mimic_typo(value, record, keys)
+    return value
+
+
+def _mimic_typo(value: str, record: str, keys: NetworkKeys) -> str:
+    """The value, or with one digit changed (same rule as a clerk's slip) for a keyed few."""
+    text = _SEP.join((value, record)).encode("utf-8")
+    digest = hmac.new(keys.decoy_key, _TYPO + text, hashlib.sha256).digest()
+    draw = int.from_bytes(digest[:8], "big") / 2**64
+    if draw >= TYPO_RATE:
+        return value
+    pos = digest[8] % SSN5_LENGTH
+    delta = 1 + digest[9] % 9
+    typed = value[:pos] + str((int(value[pos]) + delta) % 10) + value[pos + 1 :]
+    return typed if _valid_value(typed) else value
 
 
 def has_ssn(ssn_last5: str | None) -> bool:
@@ -116,14 +182,22 @@ def has_ssn(ssn_last5: str | None) -> bool:
 
 
 def ssn_tokens_for(
-    ssn_last5: str | None, first: str, last: str, dob: date, keys: NetworkKeys
+    ssn_last5: str | None,
+    first: str,
+    last: str,
+    dob: date,
+    keys: NetworkKeys,
+    *,
+    aka_names: Sequence[str] = (),
+    record: str | None = None,
 ) -> SsnTokens:
     """Tokens to send for a record or an inquiry: real ones, or a decoy's when there is no SSN.
 
-    An inquiry that simply omits SSN-5 should send no tokens at all; this function is for the
-    applicant who has none, whose decoy must match their pointer's.
+    ``record`` names the stored record ("CA/D1234567"): pass it when loading a pointer and
+    leave it out for an inquiry. An inquiry that simply omits SSN-5 should send no tokens at
+    all; this function is for the applicant who has none, whose decoy must match their pointer.
     """
     if has_ssn(ssn_last5):
         assert ssn_last5 is not None
         return tokenize(ssn_last5, keys)
-    return _tokens_of(decoy_value(first, last, dob, keys), keys)
+    return _tokens_of(decoy_value(first, last, dob, keys, aka_names, record), keys)

@@ -7,10 +7,10 @@ point (API, CLI, console) gets them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from lpx.domain.errors import FieldError, ValidationFailed
-from lpx.domain.names import compact
 from lpx.domain.records import Identity
 
 
@@ -36,15 +36,19 @@ class SearchInquiry:
     identity: Identity
     purpose: Purpose
 
-    def validate(self) -> None:
+    def validate(self, today: date) -> None:
+        """Raise ValidationFailed unless this names one real person; ``today`` bounds the DOB."""
         errors = self.identity.validate()
         for field_name in ("first_name", "last_name"):
-            value = compact(getattr(self.identity, field_name))
-            if len(value) < MIN_NAME_LETTERS:
+            # Letters as typed: transliteration would spell an emoji out in words.
+            letters = sum(ch.isalpha() for ch in getattr(self.identity, field_name))
+            if letters < MIN_NAME_LETTERS:
                 errors.append(
                     FieldError(field_name, f"needs at least {MIN_NAME_LETTERS} letters: "
                                "an inquiry must name one specific person")
                 )  # fmt: skip
+        if self.identity.dob > today:
+            errors.append(FieldError("dob", "is in the future"))
         if self.identity.aka_names:
             errors.append(FieldError("aka_names", "is not accepted in an inquiry"))
         if errors:

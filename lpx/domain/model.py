@@ -30,7 +30,7 @@ DEFAULT_MU: dict[str, dict[str, tuple[float, float]]] = {
         "one_digit": (0.03, 0.0005), "same_year": (0.01, 0.015), "else": (0.01, 0.98445),
     },
     "sex": {"exact": (0.98, 0.5), "else": (0.02, 0.5)},
-    "ssn": {"exact": (0.95, 0.00002), "one_digit": (0.03, 0.0002), "else": (0.02, 0.99978)},
+    "ssn": {"exact": (0.87, 0.00002), "one_digit": (0.03, 0.0002), "else": (0.10, 0.99978)},
 }  # fmt: skip
 
 

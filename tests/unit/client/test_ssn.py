@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from lpx.client import keys as keys_mod
 from lpx.client.keys import InsecureKeyFileError, KeyFileError, NetworkKeys
 from lpx.client.ssn import (
+    TYPO_RATE,
     decoy_value,
     has_ssn,
     ssn_tokens_for,
@@ -176,6 +177,50 @@ def test_decoy_digits_are_uniform() -> None:
         chi2 = float(((counts - expected) ** 2 / expected).sum())
         assert chi2 < 27.88, (pos, counts)
     assert len(set(values)) > 0.85 * len(values)  # ~18.1k distinct expected at 100k values
+
+
+def test_maiden_name_aka_keeps_the_maiden_decoy() -> None:
+    """A married-name card carrying the maiden name as AKA gets the maiden-name card's decoy."""
+    maiden = decoy_value("Ana", "Ruiz", DOB, KEYS)
+    assert decoy_value("Ana", "Smith", DOB, KEYS, aka_names=("Ana Ruiz",)) == maiden
+    nickname = decoy_value("Bill", "Smith", DOB, KEYS, aka_names=("WILLIAM RUIZ",))
+    assert nickname == decoy_value("William", "Ruiz", DOB, KEYS)
+    assert decoy_value("Ana", "Smith", DOB, KEYS) != maiden
+    # AKAs in any order give the same choice.
+    both = ("Ana Ruiz", "Ana Lopez")
+    assert decoy_value("Ana", "Smith", DOB, KEYS, aka_names=both) == decoy_value(
+        "Ana", "Smith", DOB, KEYS, aka_names=both[::-1]
+    )
+
+
+@pytest.mark.parametrize("aka", [("Ruiz",), ("Ann",), ("Rosa Ruiz",), ("",)])
+def test_akas_that_are_not_the_same_given_name_are_ignored(aka: tuple[str, ...]) -> None:
+    """A bare word or another person's given name is not a maiden name."""
+    assert decoy_value("Ana", "Smith", DOB, KEYS, aka_names=aka) == decoy_value(
+        "Ana", "Smith", DOB, KEYS
+    )
+
+
+def test_stored_decoys_mimic_typos_at_the_documented_rate() -> None:
+    """A keyed few stored records carry a one-digit slip; inquiries and reloads never change."""
+    rng = np.random.default_rng(3)
+    slipped, total = 0, 6000
+    for n in range(total):
+        first = "".join(rng.choice(list("abcdefghij"), size=6))
+        base = decoy_value(first, "Ruiz", DOB, KEYS)
+        stored = decoy_value(first, "Ruiz", DOB, KEYS, record=f"CA/D{n:07d}")
+        assert stored == decoy_value(first, "Ruiz", DOB, KEYS, record=f"CA/D{n:07d}")
+        assert _valid_decoy(stored)
+        differing = sum(x != y for x, y in zip(base, stored, strict=True))
+        assert differing in (0, 1)
+        slipped += differing
+    # Binomial(6000, 0.014): mean 84, sd 9.1; +-4 sd.
+    assert abs(slipped - TYPO_RATE * total) < 4 * (TYPO_RATE * total) ** 0.5
+
+
+def test_inquiry_decoy_is_the_unperturbed_value() -> None:
+    tokens = ssn_tokens_for(None, "Ana", "Ruiz", DOB, KEYS)
+    assert tokens == tokenize(decoy_value("Ana", "Ruiz", DOB, KEYS), KEYS)
 
 
 # --- keys -----------------------------------------------------------------------------------

@@ -8,6 +8,9 @@ and birth date, same first-name root and birth date, same birth date), where rea
 decoys behave differently if the scheme is weak. A gradient-boosted classifier is trained with
 person-grouped cross-validation; its out-of-fold AUC gets a person-clustered bootstrap CI.
 
+LPX is attacked on two populations: the duplicate-heavy one below and a realistic ``lpx synth``
+one (default rates, 30,000 records); each has its own measured bound.
+
 The same pipeline must catch two naive schemes ("99999" tokenized as-is; a random value per
 record), so the test can fail. The population is deliberately duplicate-heavy (75% of people
 hold 2-3 records) and sparse (no dense national namesake background), which is the attacker's
@@ -42,15 +45,15 @@ pytestmark = pytest.mark.slow
 PEOPLE = 12_000
 NO_SSN_RATE = 0.08
 STATES = ("CA", "NY", "TX", "FL", "IL", "WA", "NM", "CO", "NV", "OR", "AZ", "NJ")
-# Bound on the LPX scheme: the 99% CI upper end of the attacker's AUC must stay below
-# 0.5 + EPSILON. This is NOT "chance": on this duplicate-heavy population the attacker reaches
-# AUC ~0.65 (99% CI ~0.63-0.67), a real residual leak from name variants the decoy key cannot
-# absorb (married names, surname typos that change the sound: ~16% of no-SSN people with 2+
-# records get two different decoys), namesakes who share a decoy, and one-digit SSN typos that
-# only real SSNs show. EPSILON = 0.20 is that measurement plus ~0.03 of noise margin: the test
-# guards against regressions and keeps LPX far from the naive schemes (>0.98); docs/privacy.md
-# states the leak.
-EPSILON = 0.20
+SYNTH_RECORDS = 30_000
+FOLDS = 5
+BOOST_ROUNDS = 100
+# Bounds on the LPX scheme's attacker AUC (upper end of the 99% CI): measured 0.643
+# (0.618-0.672) duplicate-heavy and 0.589 (0.565-0.608) on 30k lpx synth records, plus a
+# margin of ~0.03 for key/seed noise. They guard against regressions and are NOT a claim of
+# indistinguishability (the CI excludes 0.5 on both); docs/privacy.md states the leak.
+FAVOURABLE_MAX_AUC = 0.70
+SYNTH_MAX_AUC = 0.64
 NAIVE_MIN_AUC = 0.9
 
 FIRST_NAMES = (
@@ -89,6 +92,8 @@ class Rec:
     last: str
     dob: date
     ssn5: str | None  # None: the person has no SSN
+    record_id: str = ""
+    aka: tuple[str, ...] = ()
 
 
 # --- population -----------------------------------------------------------------------------
@@ -177,7 +182,37 @@ def build_population(seed: int = 2024) -> list[Rec]:
                     digit = str((int(s[i]) + int(rng.integers(1, 10))) % 10)
                     typed = s[:i] + digit + s[i + 1 :]
                     s = typed if typed[1:] != "0000" and typed != "99999" else s
-            records.append(Rec(pid, str(state), f.title(), la.title(), d, s))
+            records.append(Rec(pid, str(state), f.title(), la.title(), d, s, f"R{pid}"))
+    return records
+
+
+def build_synth_population(count: int = SYNTH_RECORDS, seed: int = 11) -> list[Rec]:
+    """A realistic population: ``lpx synth`` with its default error rates.
+
+    Most people hold one card (multi-state 30%), so duplicates are rarer than in
+    :func:`build_population`; married names (with the maiden name as AKA on some cards),
+    transliterations, typos, nicknames, twins and namesakes follow the generator's rates.
+    """
+    from lpx.synth import generate
+
+    people: dict[str, int] = {}
+    records: list[Rec] = []
+    for rec in generate(count, seed=seed):
+        row = rec.row
+        ssn5 = row["ssn_last5"].strip()
+        aka = tuple(a.strip() for a in row["aka_names"].split(";") if a.strip())
+        records.append(
+            Rec(
+                person=people.setdefault(rec.person, len(people)),
+                state=rec.state,
+                first=row["first_name"],
+                last=row["last_name"],
+                dob=date.fromisoformat(row["dob"]),
+                ssn5=ssn5 if ssn5 and ssn5 != "99999" else None,
+                record_id=row["record_id"],
+                aka=aka,
+            )
+        )
     return records
 
 
@@ -187,7 +222,11 @@ Scheme = Callable[[Rec, NetworkKeys], SsnTokens]
 
 
 def lpx_scheme(rec: Rec, keys: NetworkKeys) -> SsnTokens:
-    return ssn_tokens_for(rec.ssn5, rec.first, rec.last, rec.dob, keys)
+    """What the loader sends: the record's name, AKA names and id go into the decoy."""
+    return ssn_tokens_for(
+        rec.ssn5, rec.first, rec.last, rec.dob, keys,
+        aka_names=rec.aka, record=f"{rec.state}/{rec.record_id}",
+    )  # fmt: skip
 
 
 def naive_sentinel(rec: Rec, keys: NetworkKeys) -> SsnTokens:
@@ -222,7 +261,7 @@ def attacker_features(records: Sequence[Rec], tokens: Sequence[SsnTokens]) -> np
     first_root = [canonical_first(r.first) for r in records]
     parts = [surname_parts(r.last) for r in records]
     last_ph = [phonetic("".join(p)) for p in parts]
-    decoy_parts = [decoy_key_parts(r.first, r.last, r.dob) for r in records]
+    decoy_parts = [decoy_key_parts(r.first, r.last, r.dob, r.aka) for r in records]
     groupings: list[list[object]] = [
         list(decoy_parts),
         [(last_ph[i], records[i].dob) for i in range(n)],
@@ -294,6 +333,13 @@ class AttackResult:
     auc: float
     low: float
     high: float
+    p_value: float  # one-sided permutation test of "the scores carry no information"
+
+    def __str__(self) -> str:
+        return (
+            f"AUC {self.auc:.3f} (99% CI {self.low:.3f}-{self.high:.3f}, "
+            f"permutation p {self.p_value:.3f})"
+        )
 
 
 def run_attack(records: Sequence[Rec], scheme: Scheme, seed: int = 0) -> AttackResult:
@@ -306,20 +352,20 @@ def run_attack(records: Sequence[Rec], scheme: Scheme, seed: int = 0) -> AttackR
     y = np.array([r.ssn5 is None for r in records], dtype=int)
     groups = np.array([r.person for r in records])
     scores = np.zeros(len(records))
-    folds = sklearn_model_selection.GroupKFold(n_splits=5)
+    folds = sklearn_model_selection.GroupKFold(n_splits=FOLDS)
     for train, test in folds.split(x, y, groups):
         model = sklearn_ensemble.HistGradientBoostingClassifier(
-            max_iter=150, learning_rate=0.08, max_leaf_nodes=15, random_state=seed
+            max_iter=BOOST_ROUNDS, learning_rate=0.1, max_leaf_nodes=15, random_state=seed
         )
         model.fit(x[train], y[train])
         scores[test] = model.predict_proba(x[test])[:, 1]
     auc = float(sklearn_metrics.roc_auc_score(y, scores))
     low, high = _clustered_bootstrap_ci(y, scores, groups, seed=seed)
-    return AttackResult(auc, low, high)
+    return AttackResult(auc, low, high, _permutation_p(y, scores, groups, auc, seed=seed))
 
 
 def _clustered_bootstrap_ci(
-    y: np.ndarray, scores: np.ndarray, groups: np.ndarray, seed: int, rounds: int = 300
+    y: np.ndarray, scores: np.ndarray, groups: np.ndarray, seed: int, rounds: int = 200
 ) -> tuple[float, float]:
     """99% percentile CI, resampling people (a person's records are not independent)."""
     rng = np.random.default_rng(seed)
@@ -332,9 +378,38 @@ def _clustered_bootstrap_ci(
     return float(np.quantile(aucs, 0.005)), float(np.quantile(aucs, 0.995))
 
 
+def _permutation_p(
+    y: np.ndarray,
+    scores: np.ndarray,
+    groups: np.ndarray,
+    auc: float,
+    seed: int,
+    rounds: int = 200,
+) -> float:
+    """How often shuffling SSN status among people reaches the observed AUC.
+
+    Status is permuted per person (a person's records keep one status), which is the null
+    hypothesis "the out-of-fold scores say nothing about who lacks an SSN".
+    """
+    rng = np.random.default_rng(seed + 1)
+    people, index = np.unique(groups, return_inverse=True)
+    status = np.zeros(len(people), dtype=int)
+    status[index] = y
+    hits = 0
+    for _ in range(rounds):
+        shuffled = rng.permutation(status)[index]
+        hits += sklearn_metrics.roc_auc_score(shuffled, scores) >= auc
+    return (hits + 1) / (rounds + 1)
+
+
 @pytest.fixture(scope="module")
 def population() -> list[Rec]:
     return build_population()
+
+
+@pytest.fixture(scope="module")
+def synth_population() -> list[Rec]:
+    return build_synth_population()
 
 
 def test_population_is_realistic(population: list[Rec]) -> None:
@@ -345,14 +420,28 @@ def test_population_is_realistic(population: list[Rec]) -> None:
     assert 1.9 < per_person.mean() < 2.2
 
 
+def test_synth_population_has_duplicates_and_no_ssn(synth_population: list[Rec]) -> None:
+    no_ssn = sum(r.ssn5 is None for r in synth_population) / len(synth_population)
+    assert 0.06 < no_ssn < 0.10
+    per_person = np.bincount([r.person for r in synth_population])
+    assert 1.2 < per_person.mean() < 1.6
+    assert sum(bool(r.aka) for r in synth_population) > 0.02 * len(synth_population)
+
+
 @pytest.mark.parametrize("scheme", [naive_sentinel, naive_random], ids=["99999", "random"])
 def test_attacker_catches_naive_schemes(population: list[Rec], scheme: Scheme) -> None:
     result = run_attack(population, scheme)
-    print(f"{scheme.__name__}: AUC {result.auc:.3f} (99% CI {result.low:.3f}-{result.high:.3f})")
+    print(f"{scheme.__name__}: {result}")
     assert result.low > NAIVE_MIN_AUC
 
 
-def test_attacker_cannot_tell_decoys_from_real_ssns(population: list[Rec]) -> None:
+def test_attacker_is_weak_against_decoys_on_duplicate_heavy_data(population: list[Rec]) -> None:
     result = run_attack(population, lpx_scheme)
-    print(f"lpx: AUC {result.auc:.3f} (99% CI {result.low:.3f}-{result.high:.3f})")
-    assert result.high < 0.5 + EPSILON
+    print(f"lpx, duplicate-heavy: {result}")
+    assert result.high < FAVOURABLE_MAX_AUC
+
+
+def test_attacker_is_weak_against_decoys_on_synth_data(synth_population: list[Rec]) -> None:
+    result = run_attack(synth_population, lpx_scheme)
+    print(f"lpx, lpx synth: {result}")
+    assert result.high < SYNTH_MAX_AUC

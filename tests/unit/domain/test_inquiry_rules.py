@@ -11,6 +11,8 @@ from lpx.domain.inquiry import Purpose, SearchInquiry
 from lpx.domain.model import MatchModel
 from lpx.domain.records import Identity
 
+TODAY = date(2026, 11, 25)
+
 
 def test_purposes_exclude_immigration_enforcement() -> None:
     values = {p.value for p in Purpose}
@@ -32,12 +34,25 @@ def test_purposes_exclude_immigration_enforcement() -> None:
 def test_wildcards_and_stubs_are_refused(first: str, last: str, field: str) -> None:
     inquiry = SearchInquiry(Identity(first, last, date(1980, 3, 5)), Purpose.LICENSE_ISSUANCE)
     with pytest.raises(ValidationFailed) as info:
-        inquiry.validate()
+        inquiry.validate(TODAY)
     assert field in {e.field for e in info.value.errors}
 
 
 def test_a_specific_person_passes() -> None:
-    SearchInquiry(Identity("Li", "Wu", date(1980, 3, 5)), Purpose.LICENSE_RENEWAL).validate()
+    SearchInquiry(Identity("Li", "Wu", date(1980, 3, 5)), Purpose.LICENSE_RENEWAL).validate(TODAY)
+
+
+@pytest.mark.parametrize(
+    ("identity", "field"),
+    [
+        (Identity("🙂🙂", "Wu", date(1980, 3, 5)), "first_name"),  # spelled out, still no letters
+        (Identity("Li", "Wu", date(2031, 1, 1)), "dob"),  # not born yet
+    ],
+)
+def test_no_letters_and_future_births_are_refused(identity: Identity, field: str) -> None:
+    with pytest.raises(ValidationFailed) as info:
+        SearchInquiry(identity, Purpose.LICENSE_ISSUANCE).validate(TODAY)
+    assert field in {e.field for e in info.value.errors}
 
 
 def test_model_weights_and_classes() -> None:
