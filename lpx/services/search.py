@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from lpx.auth.permissions import Permission
 from lpx.auth.policy import Actor, authorize
@@ -56,7 +56,7 @@ class SearchService:
 
     def search(self, actor: Actor, inquiry: SearchInquiry) -> SearchResult:
         authorize(actor, Permission.INQUIRY_SEARCH)
-        inquiry.validate()
+        inquiry.validate(datetime.now(UTC).date())
         probe = MatchProfile.of(inquiry.identity)
         keys = sorted({hash_key(self._index_key, k) for k in inquiry_keys(probe)})
         inquiry_id = str(uuid.uuid4())
