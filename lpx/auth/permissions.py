@@ -11,6 +11,9 @@ class Permission(StrEnum):
     INQUIRY_SEARCH = "inquiry:search"
     INQUIRY_STATUS = "inquiry:status"
     JURISDICTION_READ = "jurisdiction:read"
+    AUDIT_TREE_READ = "audit:tree-read"  # signed tree heads and consistency proofs
+    AUDIT_READ_OWN = "audit:read-own"  # audit entries touching the caller's own records
+    AUDIT_READ = "audit:read"  # audit entries of any jurisdiction
 
 
 class Role(StrEnum):
@@ -24,14 +27,18 @@ class Role(StrEnum):
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.CLERK: frozenset({Permission.INQUIRY_SEARCH, Permission.INQUIRY_STATUS,
-                           Permission.JURISDICTION_READ}),
+                           Permission.JURISDICTION_READ, Permission.AUDIT_TREE_READ}),
     Role.RECORDS: frozenset({Permission.POINTER_WRITE, Permission.POINTER_READ_OWN,
-                             Permission.INQUIRY_STATUS, Permission.JURISDICTION_READ}),
-    Role.STATE_ADMIN: frozenset({Permission.POINTER_READ_OWN, Permission.JURISDICTION_READ}),
-    Role.HUB_OPERATOR: frozenset({Permission.JURISDICTION_READ}),
-    Role.AUDITOR: frozenset({Permission.JURISDICTION_READ}),
-    Role.LEGAL: frozenset({Permission.JURISDICTION_READ}),
+                             Permission.INQUIRY_STATUS, Permission.JURISDICTION_READ,
+                             Permission.AUDIT_TREE_READ}),
+    Role.STATE_ADMIN: frozenset({Permission.POINTER_READ_OWN, Permission.JURISDICTION_READ,
+                                 Permission.AUDIT_TREE_READ, Permission.AUDIT_READ_OWN}),
+    Role.HUB_OPERATOR: frozenset({Permission.JURISDICTION_READ, Permission.AUDIT_TREE_READ}),
+    Role.AUDITOR: frozenset({Permission.JURISDICTION_READ, Permission.AUDIT_TREE_READ,
+                             Permission.AUDIT_READ}),
+    Role.LEGAL: frozenset({Permission.JURISDICTION_READ, Permission.AUDIT_TREE_READ}),
 }  # fmt: skip
 
 # Permissions that act on a state's own records only.
-OWN_JURISDICTION_ONLY = frozenset({Permission.POINTER_WRITE, Permission.POINTER_READ_OWN})
+OWN_JURISDICTION_ONLY = frozenset({Permission.POINTER_WRITE, Permission.POINTER_READ_OWN,
+                                   Permission.AUDIT_READ_OWN})  # fmt: skip

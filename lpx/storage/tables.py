@@ -15,7 +15,9 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -94,4 +96,55 @@ inquiries = Table(
     Column("purpose", String(40), nullable=False),
     Column("candidates", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# The audit log (lpx/audit). Sequence numbers are Merkle leaf indices: assigned, gapless,
+# never auto-incremented. Times are microseconds since the epoch, as inside the signed leaves.
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("time_us", BigInteger, nullable=False),
+    Column("leaf_data", LargeBinary, nullable=False),
+    Column("leaf_hash", LargeBinary(32), nullable=False),
+)
+
+# Which jurisdictions each entry touched, and the entry's position among that jurisdiction's
+# entries: the feed reads (jurisdiction, seq) through the primary key.
+audit_entry_jurisdictions = Table(
+    "audit_entry_jurisdictions",
+    metadata,
+    Column("jurisdiction", String(2), primary_key=True),
+    Column("seq", BigInteger, ForeignKey("audit_entries.seq"), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    UniqueConstraint("jurisdiction", "position", name="uq_audit_entry_jurisdictions_position"),
+)
+
+# Perfect-subtree hashes above the leaves, written when a tree head is sealed, so proofs
+# read O(log n) rows. (level, idx) covers leaves [idx * 2**level, (idx + 1) * 2**level).
+audit_tree_nodes = Table(
+    "audit_tree_nodes",
+    metadata,
+    Column("level", SmallInteger, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+)
+
+audit_tree_heads = Table(
+    "audit_tree_heads",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root_hash", LargeBinary(32), nullable=False),
+    Column("time_us", BigInteger, nullable=False),
+    Column("signature", LargeBinary(64), nullable=False),
+)
+
+# One row per counter ("append": log size and last entry time). Appending updates the row,
+# which takes its lock until commit: appends are serialized and commit in sequence order.
+audit_counters = Table(
+    "audit_counters",
+    metadata,
+    Column("name", String(20), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+    Column("time_us", BigInteger, nullable=False),
 )

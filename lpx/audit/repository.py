@@ -1,0 +1,161 @@
+"""Audit log storage (SQLAlchemy Core) on the caller's connection and transaction.
+
+Appending updates the ``append`` counter row first. That row lock (PostgreSQL) or the write
+lock (SQLite) is held until the caller commits, so sequence numbers are gapless and commit
+in order: a sealer that reads size n knows every entry below n is committed. Call
+``append`` as the last step before commit, to hold the lock briefly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from itertools import islice
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, case, func, insert, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+
+from lpx.audit.entries import AuditEntry, AuditEvent
+from lpx.audit.merkle import Node, leaf_hash
+from lpx.audit.signing import TreeHead
+from lpx.storage import tables as t
+
+_CHUNK = 500
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    seq: int
+    leaf_data: bytes
+    leaf_hash: bytes
+
+
+def _chunks(items: Iterable[T], n: int = _CHUNK) -> Iterator[list[T]]:
+    it = iter(items)
+    while chunk := list(islice(it, n)):
+        yield chunk
+
+
+def _head(row: Any) -> TreeHead:
+    size, root, time_us, signature = row
+    return TreeHead(int(size), bytes(root), int(time_us), bytes(signature))
+
+
+class AuditRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def _bump(self, name: str, now_us: int) -> tuple[int, int]:
+        """Increment counter ``name``, keep the latest time; lock the row until commit."""
+        c = t.audit_counters.c
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(t.audit_counters).values(name=name, value=1, time_us=now_us)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[c.name],
+            set_={"value": c.value + 1,
+                  "time_us": case((c.time_us > stmt.excluded.time_us, c.time_us),
+                                  else_=stmt.excluded.time_us)},
+        ).returning(c.value, c.time_us)  # fmt: skip
+        value, time_us = self.conn.execute(stmt).one()
+        return int(value), int(time_us)
+
+    def append(self, event: AuditEvent, now_us: int) -> AuditEntry:
+        """Add one entry; its time is never before the previous entry's (clock steps back)."""
+        event.validate()
+        size, time_us = self._bump("append", now_us)
+        touched = event.touched()
+        j = t.audit_entry_jurisdictions.c
+        last = dict(
+            self.conn.execute(
+                select(j.jurisdiction, func.max(j.position))
+                .where(j.jurisdiction.in_(touched))
+                .group_by(j.jurisdiction)
+            ).all()
+        )
+        positions = {code: int(last[code]) + 1 if code in last else 0 for code in touched}
+        event = replace(event, jurisdictions=frozenset(touched))
+        entry = AuditEntry(size - 1, time_us, event, positions)
+        data = entry.leaf()
+        self.conn.execute(insert(t.audit_entries).values(
+            seq=entry.seq, time_us=time_us, leaf_data=data, leaf_hash=leaf_hash(data)))  # fmt: skip
+        self.conn.execute(insert(t.audit_entry_jurisdictions),
+                          [{"jurisdiction": code, "seq": entry.seq, "position": pos}
+                           for code, pos in positions.items()])  # fmt: skip
+        return entry
+
+    def size(self) -> tuple[int, int]:
+        """(entries in the log, time of the latest) as committed."""
+        row = self.conn.execute(
+            select(t.audit_counters.c.value, t.audit_counters.c.time_us)
+            .where(t.audit_counters.c.name == "append")
+        ).first()  # fmt: skip
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    def lock_sealing(self, now_us: int) -> None:
+        """Serialize sealers (row lock on PostgreSQL, the write lock on SQLite)."""
+        self._bump("seal", now_us)
+
+    def leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        rows = self.conn.execute(
+            select(t.audit_entries.c.seq, t.audit_entries.c.leaf_hash)
+            .where(t.audit_entries.c.seq >= start, t.audit_entries.c.seq < end)
+            .order_by(t.audit_entries.c.seq)
+        ).all()  # fmt: skip
+        if [r[0] for r in rows] != list(range(start, end)):
+            raise RuntimeError(f"audit entries {start}..{end - 1} are not all present")
+        return [bytes(r[1]) for r in rows]
+
+    def node_hashes(self, nodes: Iterable[Node]) -> dict[Node, bytes]:
+        """Perfect-subtree hashes: level 0 from the entries, higher levels from the nodes."""
+        wanted = set(nodes)
+        found: dict[Node, bytes] = {}
+        e, n = t.audit_entries.c, t.audit_tree_nodes.c
+        for chunk in _chunks(sorted(i for lvl, i in wanted if lvl == 0)):
+            for seq, h in self.conn.execute(select(e.seq, e.leaf_hash).where(e.seq.in_(chunk))):
+                found[(0, int(seq))] = bytes(h)
+        for pairs in _chunks(sorted(node for node in wanted if node[0] > 0)):
+            rows = self.conn.execute(
+                select(n.level, n.idx, n.hash).where(tuple_(n.level, n.idx).in_(pairs))
+            )
+            for level, idx, h in rows:
+                found[(int(level), int(idx))] = bytes(h)
+        if missing := wanted - found.keys():
+            raise LookupError(f"{len(missing)} tree nodes are missing (first: {min(missing)})")
+        return found
+
+    def add_nodes(self, nodes: Sequence[tuple[int, int, bytes]]) -> None:
+        rows = [{"level": lvl, "idx": i, "hash": h} for lvl, i, h in nodes]
+        for chunk in _chunks(rows):
+            self.conn.execute(insert(t.audit_tree_nodes), chunk)
+
+    def add_head(self, head: TreeHead) -> None:
+        self.conn.execute(insert(t.audit_tree_heads).values(
+            size=head.size, root_hash=head.root_hash, time_us=head.time_us,
+            signature=head.signature))  # fmt: skip
+
+    def _heads(self) -> Any:
+        h = t.audit_tree_heads.c
+        return select(h.size, h.root_hash, h.time_us, h.signature)
+
+    def latest_head(self) -> TreeHead | None:
+        h = t.audit_tree_heads.c
+        row = self.conn.execute(self._heads().order_by(h.size.desc()).limit(1)).first()
+        return _head(row) if row else None
+
+    def head(self, size: int) -> TreeHead | None:
+        row = self.conn.execute(self._heads().where(t.audit_tree_heads.c.size == size)).first()
+        return _head(row) if row else None
+
+    def feed(self, jurisdiction: str, after: int, below: int, limit: int) -> list[StoredEntry]:
+        """Entries touching ``jurisdiction`` with after < seq < below, in sequence order."""
+        e, j = t.audit_entries.c, t.audit_entry_jurisdictions.c
+        rows = self.conn.execute(
+            select(e.seq, e.leaf_data, e.leaf_hash)
+            .join_from(t.audit_entry_jurisdictions, t.audit_entries, j.seq == e.seq)
+            .where(j.jurisdiction == jurisdiction, j.seq > after, j.seq < below)
+            .order_by(j.seq)
+            .limit(limit)
+        )  # fmt: skip
+        return [StoredEntry(int(s), bytes(d), bytes(h)) for s, d, h in rows]
