@@ -11,6 +11,9 @@ import typer
 from rich.console import Console
 
 from lpx.cli import admin, demo
+from lpx.cli.audit import audit_app
+from lpx.cli.dedupe import dedupe
+from lpx.cli.eval import eval_command
 from lpx.cli.load import load
 from lpx.cli.search import search, status
 from lpx.cli.synth import synth
@@ -29,8 +32,11 @@ app.command("synth")(synth)
 app.command("load")(load)
 app.command("search")(search)
 app.command("status")(status)
+app.command("dedupe")(dedupe)
+app.command("eval")(eval_command)
 app.add_typer(admin.jurisdiction_app, name="jurisdiction")
 app.add_typer(admin.keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
 
 
 @app.callback()

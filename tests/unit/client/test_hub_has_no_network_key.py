@@ -15,7 +15,8 @@ import lpx
 
 ROOT = Path(lpx.__file__).resolve().parent
 HUB_PACKAGES = ("lpx.api", "lpx.services", "lpx.storage", "lpx.domain", "lpx.auth")
-STATE_SIDE = ("client", "cli", "synth")  # lpx/<dir> allowed to hold network keys
+# lpx/<dir> allowed to hold network keys: the state side and the offline file tools.
+STATE_SIDE = ("client", "cli", "synth", "linkage", "evaluation")
 
 
 def _hub_modules() -> list[str]:

