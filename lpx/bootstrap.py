@@ -9,6 +9,7 @@ from functools import partial
 
 from sqlalchemy import Engine
 
+from lpx.audit import AuditService, build_audit
 from lpx.config import Settings
 from lpx.domain.model import MatchModel
 from lpx.services.access import AccessService
@@ -27,6 +28,7 @@ class Hub:
     access: AccessService
     pointers: PointerService
     search: SearchService
+    audit: AuditService
 
 
 def load_model(settings: Settings) -> MatchModel:
@@ -47,10 +49,13 @@ def build_hub(settings: Settings | None = None, engine: Engine | None = None) ->
     engine = engine or make_engine(settings.database_url)
     uow = partial(UnitOfWork, engine)
     index_key = settings.index_key()
+    audit = build_audit(settings, engine)
     return Hub(
         settings=settings,
         engine=engine,
         access=AccessService(uow),
-        pointers=PointerService(uow, index_key, settings.batch_limit),
-        search=SearchService(uow, index_key, load_model(settings), settings.candidate_limit),
+        pointers=PointerService(uow, index_key, audit.log, settings.batch_limit),
+        search=SearchService(uow, index_key, load_model(settings), audit.log,
+                             settings.candidate_limit),
+        audit=audit,
     )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 
 from lpx.api import problems
-from lpx.api.routes import inquiries, meta, pointers
+from lpx.api.routes import audit, inquiries, meta, pointers
+from lpx.audit.sealer import BackgroundSealer
 from lpx.bootstrap import Hub, build_hub
 
 DESCRIPTION = """\
@@ -19,13 +22,26 @@ acting in `X-LPX-User`. Errors are RFC 9457 problem details.
 
 
 def create_app(hub: Hub | None = None) -> FastAPI:
-    app = FastAPI(title="LPX hub", version="1", description=DESCRIPTION,
+    hub = hub or build_hub()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Tree heads are sealed in batches off the request path (and on demand by the route).
+        sealer = BackgroundSealer(hub.audit)
+        sealer.start()
+        try:
+            yield
+        finally:
+            sealer.stop()
+
+    app = FastAPI(title="LPX hub", version="1", description=DESCRIPTION, lifespan=lifespan,
                   openapi_url="/v1/openapi.json", docs_url="/docs", redoc_url=None)  # fmt: skip
-    app.state.hub = hub or build_hub()
+    app.state.hub = hub
     problems.install(app)
     app.include_router(meta.router)
     app.include_router(pointers.router)
     app.include_router(inquiries.router)
+    app.include_router(audit.router)
     _document_problems(app)
     return app
 

@@ -29,7 +29,7 @@ from lpx.audit.repository import AuditRepository
 from lpx.audit.signing import TreeHead, TreeHeadSigner
 from lpx.auth.permissions import Permission
 from lpx.auth.policy import Actor, Forbidden, authorize
-from lpx.services.errors import NotFound, ServiceError
+from lpx.services.errors import InvalidRequest, NotFound
 
 Clock = Callable[[], int]
 MAX_FEED = 500
@@ -113,7 +113,7 @@ class AuditService:
     def consistency(self, actor: Actor, old: int, new: int) -> list[bytes]:
         authorize(actor, Permission.AUDIT_TREE_READ)
         if not 0 <= old <= new:
-            raise ServiceError(f"'from' ({old}) must be between 0 and 'to' ({new}).")
+            raise InvalidRequest(f"'from' ({old}) must be between 0 and 'to' ({new}).")
         head = self.seal()  # proofs need the nodes up to ``new``; sealing writes them
         if new > head.size:
             raise NotFound(

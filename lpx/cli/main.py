@@ -15,6 +15,7 @@ from lpx.cli.audit import audit_app
 from lpx.cli.dedupe import dedupe
 from lpx.cli.eval import eval_command
 from lpx.cli.load import load
+from lpx.cli.mdl import mdl_app
 from lpx.cli.search import search, status
 from lpx.cli.synth import synth
 
@@ -37,6 +38,7 @@ app.command("eval")(eval_command)
 app.add_typer(admin.jurisdiction_app, name="jurisdiction")
 app.add_typer(admin.keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(mdl_app, name="mdl")
 
 
 @app.callback()

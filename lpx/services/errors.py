@@ -14,6 +14,13 @@ class ServiceError(Exception):
         super().__init__(detail)
 
 
+class InvalidRequest(ServiceError):
+    """Well-formed input that asks for something impossible (a reversed range, say)."""
+
+    status = 422
+    title = "Invalid request"
+
+
 class NotFound(ServiceError):
     status = 404
     title = "Not found"

@@ -6,6 +6,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from lpx.audit.entries import Action, AuditEvent
+from lpx.audit.service import AuditLog
 from lpx.auth.permissions import Permission
 from lpx.auth.policy import Actor, authorize
 from lpx.domain.blocking import hash_key, pointer_keys
@@ -28,9 +30,10 @@ class BatchResult:
 
 class PointerService:
     def __init__(self, uow_factory: Callable[[], UnitOfWork], index_key: bytes,
-                 batch_limit: int = 1000) -> None:  # fmt: skip
+                 audit: AuditLog, batch_limit: int = 1000) -> None:  # fmt: skip
         self._uow = uow_factory
         self._index_key = index_key
+        self._audit = audit
         self.batch_limit = batch_limit
 
     def upsert_batch(self, actor: Actor, records: Sequence[PointerRecord]) -> BatchResult:
@@ -43,6 +46,7 @@ class PointerService:
             added: list[NewPointer] = []
             updated = unchanged = 0
             ids: list[str] = []
+            changed: list[str] = []
             for record in records:
                 old = existing.get(record.record_id)
                 fingerprint = content_hash(record)
@@ -52,12 +56,16 @@ class PointerService:
                     continue
                 new = self._new_pointer(record, fingerprint, old)
                 ids.append(new.pointer_id)
+                changed.append(new.pointer_id)
                 if old is None:
                     added.append(new)
                 else:
                     uow.pointers.replace(old, new)
                     updated += 1
             uow.pointers.add_many(added)
+            self._audit.append(uow.conn, AuditEvent.by(
+                actor, Action.POINTER_WRITE, pointer_ids=tuple(changed),
+                result_count=len(changed)))  # fmt: skip
             uow.commit()
         return BatchResult(len(added), updated, unchanged, tuple(ids))
 
@@ -68,21 +76,31 @@ class PointerService:
             if row is None:
                 raise NotFound(f"{actor.jurisdiction} has no pointer with record id {record_id}.")
             uow.pointers.remove(row)
+            self._audit.append(uow.conn, AuditEvent.by(
+                actor, Action.POINTER_DELETE, pointer_ids=(row.pointer_id,), result_count=1))
             uow.commit()
 
     def get_own(self, actor: Actor, record_id: str) -> PointerRow:
         authorize(actor, Permission.POINTER_READ_OWN, actor.jurisdiction)
         with self._uow() as uow:
             row = uow.pointers.by_records(actor.jurisdiction, [record_id]).get(record_id)
-        if row is None:
-            raise NotFound(f"{actor.jurisdiction} has no pointer with record id {record_id}.")
+            if row is None:
+                raise NotFound(f"{actor.jurisdiction} has no pointer with record id {record_id}.")
+            self._audit.append(uow.conn, AuditEvent.by(
+                actor, Action.POINTER_READ, pointer_ids=(row.pointer_id,), result_count=1))
+            uow.commit()
         return row
 
     def list_own(self, actor: Actor, after: str, limit: int) -> list[PointerRow]:
         """A page of the actor's own pointers in record-id order; no one lists another state."""
         authorize(actor, Permission.POINTER_READ_OWN, actor.jurisdiction)
         with self._uow() as uow:
-            return uow.pointers.page(actor.jurisdiction, after, limit)
+            rows = uow.pointers.page(actor.jurisdiction, after, limit)
+            self._audit.append(uow.conn, AuditEvent.by(
+                actor, Action.POINTER_READ, pointer_ids=tuple(r.pointer_id for r in rows),
+                result_count=len(rows)))  # fmt: skip
+            uow.commit()
+        return rows
 
     def _check(self, actor: Actor, records: Sequence[PointerRecord]) -> None:
         errors: list[ItemError] = []

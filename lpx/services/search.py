@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from lpx.audit.entries import Action, AuditEvent
+from lpx.audit.service import AuditLog
 from lpx.auth.permissions import Permission
 from lpx.auth.policy import Actor, authorize
 from lpx.domain.blocking import hash_key, inquiry_keys
@@ -48,10 +50,12 @@ class CardStatus:
 
 class SearchService:
     def __init__(self, uow_factory: Callable[[], UnitOfWork], index_key: bytes,
-                 model: MatchModel, candidate_limit: int = 500) -> None:  # fmt: skip
+                 model: MatchModel, audit: AuditLog,
+                 candidate_limit: int = 500) -> None:  # fmt: skip
         self._uow = uow_factory
         self._index_key = index_key
         self.model = model
+        self._audit = audit
         self._candidate_limit = candidate_limit
 
     def search(self, actor: Actor, inquiry: SearchInquiry) -> SearchResult:
@@ -66,6 +70,11 @@ class SearchService:
             scored = rank(probe, ((pid, profile_of(doc)) for pid, _, doc in rows), self.model)
             uow.inquiries.add(inquiry_id, actor.jurisdiction, actor.user_id,
                               inquiry.purpose.value, len(scored))  # fmt: skip
+            self._audit.append(uow.conn, AuditEvent.by(
+                actor, Action.INQUIRY_SEARCH, purpose=inquiry.purpose.value,
+                pointer_ids=tuple(s.key for s in scored),
+                jurisdictions=frozenset(where[s.key] for s in scored),
+                refs=(inquiry_id,), result_count=len(scored)))  # fmt: skip
             uow.commit()
         return SearchResult(
             inquiry_id,
@@ -77,7 +86,11 @@ class SearchService:
         authorize(actor, Permission.INQUIRY_STATUS)
         with self._uow() as uow:
             row = uow.pointers.by_pointer_id(pointer_id)
-        if row is None:
-            raise NotFound(f"No pointer has the id {pointer_id}.")
+            if row is None:
+                raise NotFound(f"No pointer has the id {pointer_id}.")
+            self._audit.append(uow.conn, AuditEvent.by(
+                actor, Action.INQUIRY_STATUS, pointer_ids=(row.pointer_id,),
+                jurisdictions=frozenset({row.jurisdiction}), result_count=1))  # fmt: skip
+            uow.commit()
         return CardStatus(row.pointer_id, row.jurisdiction, row.card_type, row.real_id,
                           row.status, row.issue_date, row.expiry_date)  # fmt: skip

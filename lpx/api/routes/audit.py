@@ -5,30 +5,22 @@ is base64 of the exact canonical bytes that were hashed."""
 from __future__ import annotations
 
 import base64
-import threading
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from lpx.api.deps import ActorDep, HubDep
 from lpx.api.problems import documented
-from lpx.audit import AuditService, build_audit
+from lpx.audit import AuditService
 from lpx.audit.signing import TreeHead, key_id
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=documented(401, 403, 422))
-_build_lock = threading.Lock()
 
 
-def get_audit(request: Request, hub: HubDep) -> AuditService:
-    """The hub's audit service (``app.state.audit``), built on first use until bootstrap does."""
-    with _build_lock:
-        service: AuditService | None = getattr(request.app.state, "audit", None)
-        if service is None:
-            service = build_audit(hub.settings, hub.engine)
-            request.app.state.audit = service
-    return service
+def get_audit(hub: HubDep) -> AuditService:
+    return hub.audit
 
 
 AuditDep = Annotated[AuditService, Depends(get_audit)]

@@ -37,6 +37,9 @@ MATRIX: dict[Route, frozenset[Role]] = {
     ("GET", "/v1/pointers"): frozenset({RECORDS, ADMIN}),
     ("POST", "/v1/inquiries/search"): frozenset({CLERK}),
     ("GET", "/v1/pointers/{pointer_id}/status"): frozenset({CLERK, RECORDS}),
+    ("GET", "/v1/audit/tree-head"): EVERY_ROLE,
+    ("GET", "/v1/audit/consistency"): EVERY_ROLE,
+    ("GET", "/v1/audit/entries"): frozenset({ADMIN, AUDITOR}),
 }
 # Routes that act only on the caller's own state's records.
 OWN_STATE_ONLY = frozenset(r for r in MATRIX if r[1].startswith("/v1/pointers") and
@@ -83,8 +86,9 @@ def request_for(route: Route, pointer_id: str) -> tuple[str, str, Any]:
         ("POST", "/v1/inquiries/search"): {"first_name": "William", "last_name": "Garcia Lopez",
                                            "dob": "1980-03-05", "purpose": "license_issuance"},
     }  # fmt: skip
+    queries = {"/v1/audit/consistency": "?from=0&to=1", "/v1/audit/entries": "?jurisdiction=CA"}
     url = path.replace("{record_id}", "M1").replace("{pointer_id}", pointer_id)
-    return method, url, bodies.get(route)
+    return method, url + queries.get(path, ""), bodies.get(route)
 
 
 @pytest.fixture
@@ -196,3 +200,14 @@ def test_own_state_routes_never_reach_another_states_records(env: Env, route: Ro
         assert env.client.get("/v1/pointers/records/M1", headers=ca).json() == before
     assert [p["record_id"] for p in env.client.get("/v1/pointers", headers=ca).json()["items"]] \
         == ["M1"]  # fmt: skip
+
+
+def test_a_state_administrator_reads_only_their_own_states_audit_feed(env: Env) -> None:
+    own = env.client.get(
+        "/v1/audit/entries?jurisdiction=NY", headers=auth(env.keys["NY:state_admin"])
+    )
+    other = env.client.get("/v1/audit/entries?jurisdiction=CA",
+                           headers=auth(env.keys["NY:state_admin"]))  # fmt: skip
+    assert own.status_code == 200
+    assert other.status_code == 403
+    assert other.headers["content-type"] == "application/problem+json"

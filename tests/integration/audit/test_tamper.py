@@ -195,8 +195,8 @@ def test_a_shrunk_tree_is_found(verified: Hub, keys: dict[str, str], state_file:
 def test_a_head_signed_with_another_key_is_refused(
     verified: Hub, keys: dict[str, str], state_file: Path, tmp_path: Path
 ) -> None:
-    other = replace(verified, settings=verified.settings.model_copy(
-        update={"data_dir": tmp_path / "impostor"}))  # fmt: skip
+    settings = verified.settings.model_copy(update={"data_dir": tmp_path / "impostor"})
+    other = replace(verified, settings=settings, audit=build_audit(settings, verified.engine))
     report = verify(other, keys["CA"], state_file)
     assert kinds(report) == {"key-changed"}
 
