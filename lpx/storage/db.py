@@ -41,6 +41,7 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (all migrations by default)."""
+def migrate(engine: Engine, revision: str = "heads") -> None:
+    """Bring the schema to ``revision`` (every branch head by default: features add their
+    migrations on branches from the last merged revision, merged later)."""
     command.upgrade(alembic_config(engine), revision)
