@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from lpx.audit.entries import AuditEntry, AuditEvent
 from lpx.audit.merkle import (
@@ -29,7 +30,7 @@ from lpx.audit.repository import AuditRepository
 from lpx.audit.signing import TreeHead, TreeHeadSigner
 from lpx.auth.permissions import Permission
 from lpx.auth.policy import Actor, Forbidden, authorize
-from lpx.services.errors import InvalidRequest, NotFound
+from lpx.services.errors import InvalidRequest, NotFound, ServiceError
 
 Clock = Callable[[], int]
 MAX_FEED = 500
@@ -37,6 +38,11 @@ MAX_FEED = 500
 
 def now_us() -> int:
     return time.time_ns() // 1000
+
+
+class AuditUnavailable(ServiceError):
+    status = 503
+    title = "Audit log unavailable"
 
 
 class AuditLog:
@@ -50,7 +56,14 @@ class AuditLog:
         self._clock = clock
 
     def append(self, conn: Connection, event: AuditEvent) -> AuditEntry:
-        return AuditRepository(conn).append(event, self._clock())
+        try:
+            return AuditRepository(conn).append(event, self._clock())
+        except SQLAlchemyError as exc:
+            # Fail closed: no entry, no access. The caller's transaction rolls back with it.
+            raise AuditUnavailable(
+                "The audit log could not record this request, so it was refused and nothing "
+                "was changed. Try again later; the hub operator has been alerted."
+            ) from exc
 
 
 @dataclass(frozen=True, slots=True)
