@@ -22,7 +22,10 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # Custom plans per execution: a prepared statement planned while a table was small
+    # would otherwise keep scanning it once it holds millions of pointers.
+    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True,
+                         connect_args={"prepare_threshold": None})  # fmt: skip
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
