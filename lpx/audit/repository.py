@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, case, func, insert, select, tuple_
+from sqlalchemy import Connection, bindparam, case, func, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from lpx.audit.entries import AuditEntry, AuditEvent
@@ -43,22 +43,39 @@ def _head(row: Any) -> TreeHead:
     return TreeHead(int(size), bytes(root), int(time_us), bytes(signature))
 
 
+def _bump_statement(dialect: Any) -> Any:
+    c = t.audit_counters.c
+    stmt = dialect.insert(t.audit_counters).values(
+        name=bindparam("name"), value=1, time_us=bindparam("now")
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[c.name],
+        set_={"value": c.value + 1,
+              "time_us": case((c.time_us > stmt.excluded.time_us, c.time_us),
+                              else_=stmt.excluded.time_us)},
+    ).returning(c.value, c.time_us)  # fmt: skip
+
+
+# Built once: constructing Core statements per append cost more than running them.
+_BUMP = {False: _bump_statement(sqlite), True: _bump_statement(postgresql)}
+_J = t.audit_entry_jurisdictions.c
+_LAST_POSITIONS = (
+    select(_J.jurisdiction, func.max(_J.position))
+    .where(_J.jurisdiction.in_(bindparam("codes", expanding=True)))
+    .group_by(_J.jurisdiction)
+)
+_INSERT_ENTRY = insert(t.audit_entries)
+_INSERT_JURISDICTIONS = insert(t.audit_entry_jurisdictions)
+
+
 class AuditRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def _bump(self, name: str, now_us: int) -> tuple[int, int]:
         """Increment counter ``name``, keep the latest time; lock the row until commit."""
-        c = t.audit_counters.c
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(t.audit_counters).values(name=name, value=1, time_us=now_us)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[c.name],
-            set_={"value": c.value + 1,
-                  "time_us": case((c.time_us > stmt.excluded.time_us, c.time_us),
-                                  else_=stmt.excluded.time_us)},
-        ).returning(c.value, c.time_us)  # fmt: skip
-        value, time_us = self.conn.execute(stmt).one()
+        stmt = _BUMP[self.conn.dialect.name == "postgresql"]
+        value, time_us = self.conn.execute(stmt, {"name": name, "now": now_us}).one()
         return int(value), int(time_us)
 
     def append(self, event: AuditEvent, now_us: int) -> AuditEntry:
@@ -66,21 +83,16 @@ class AuditRepository:
         event.validate()
         size, time_us = self._bump("append", now_us)
         touched = event.touched()
-        j = t.audit_entry_jurisdictions.c
-        last = dict(
-            self.conn.execute(
-                select(j.jurisdiction, func.max(j.position))
-                .where(j.jurisdiction.in_(touched))
-                .group_by(j.jurisdiction)
-            ).all()
-        )
+        last = dict(self.conn.execute(_LAST_POSITIONS, {"codes": list(touched)}).all())
         positions = {code: int(last[code]) + 1 if code in last else 0 for code in touched}
         event = replace(event, jurisdictions=frozenset(touched))
         entry = AuditEntry(size - 1, time_us, event, positions)
         data = entry.leaf()
-        self.conn.execute(insert(t.audit_entries).values(
-            seq=entry.seq, time_us=time_us, leaf_data=data, leaf_hash=leaf_hash(data)))  # fmt: skip
-        self.conn.execute(insert(t.audit_entry_jurisdictions),
+        self.conn.execute(
+            _INSERT_ENTRY,
+            {"seq": entry.seq, "time_us": time_us, "leaf_data": data, "leaf_hash": leaf_hash(data)},
+        )
+        self.conn.execute(_INSERT_JURISDICTIONS,
                           [{"jurisdiction": code, "seq": entry.seq, "position": pos}
                            for code, pos in positions.items()])  # fmt: skip
         return entry

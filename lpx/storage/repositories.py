@@ -278,18 +278,19 @@ class JurisdictionRepository:
                                                          created_at=utcnow()))  # fmt: skip
 
 
+_INSERT_INQUIRY = insert(t.inquiries)  # built once: it sits on every inquiry's path
+
+
 class InquiryRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def add(self, inquiry_id: str, jurisdiction: str, user_id: str, purpose: str,
             candidates: int) -> None:  # fmt: skip
-        self.conn.execute(
-            insert(t.inquiries).values(
-                inquiry_id=inquiry_id, jurisdiction=jurisdiction, user_id=user_id,
-                purpose=purpose, candidates=candidates, created_at=utcnow(),
-            )
-        )  # fmt: skip
+        self.conn.execute(_INSERT_INQUIRY, {
+            "inquiry_id": inquiry_id, "jurisdiction": jurisdiction, "user_id": user_id,
+            "purpose": purpose, "candidates": candidates, "created_at": utcnow(),
+        })  # fmt: skip
 
 
 __all__ = [
