@@ -344,7 +344,26 @@ def _recall(queries: Sequence[Query], found: Sequence[set[str]]) -> tuple[float,
     return hits / max(1, len(present)), sum(1 for f in absent if f) / max(1, len(absent))
 
 
-def time_in_process(backend: Backend, queries: Sequence[Query]) -> Timing:
+class _NoAudit:
+    """Stands in for the audit log to measure what auditing costs an inquiry."""
+
+    def append(self, conn: Any, event: Any) -> None:
+        return None
+
+
+def time_without_audit(backend: Backend, queries: Sequence[Query]) -> Timing:
+    """The same inquiries with the audit append skipped: the peer for the audit overhead."""
+    search = backend.hub.search
+    audit = search._audit
+    search._audit = _NoAudit()  # type: ignore[assignment]
+    try:
+        return time_in_process(backend, queries, "LPX in-process, no audit")
+    finally:
+        search._audit = audit
+
+
+def time_in_process(backend: Backend, queries: Sequence[Query],
+                    label: str = "LPX in-process") -> Timing:  # fmt: skip
     hub = backend.hub
     actor = Actor("TX", "bench-clerk", frozenset({Role.CLERK}), 0)
     for q in queries[:WARMUP]:
@@ -363,7 +382,7 @@ def time_in_process(backend: Backend, queries: Sequence[Query]) -> Timing:
         found.append({backend.pointer_person[c.pointer_id] for c in result.candidates})
     wall = time.perf_counter() - t0
     recall, false_match = _recall(queries, found)
-    timing = Timing("LPX in-process", backend.name, _count(backend), backend.load_rate,
+    timing = Timing(label, backend.name, _count(backend), backend.load_rate,
                     latencies, wall, recall, false_match, _fetched(backend, queries),
                     returned / len(queries))  # fmt: skip
     timing.print()
@@ -535,7 +554,7 @@ def report(rows: list[Timing], peer_recall_lpx: dict[str, float]) -> None:
         table.add_column(col, justify="right" if col not in ("system", "backend") else "left")
     for t in rows:
         verdict = ""
-        if t.label == "LPX in-process":
+        if t.label.startswith("LPX in-process"):
             verdict = "[green]PASS[/]" if t.pct(99) < TARGET_P99_MS else "[red]FAIL[/]"
         table.add_row(
             t.label, t.backend, f"{t.n:,}",
@@ -585,6 +604,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         try:
             load(backend, data)
             rows.append(time_in_process(backend, queries))
+            rows.append(time_without_audit(backend, queries))
             peer_recall_lpx[name] = lpx_on(backend, peer_set)
             if args.http:
                 rows.append(time_http(backend, queries, 1))

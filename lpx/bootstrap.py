@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 from sqlalchemy import Engine
@@ -12,9 +12,16 @@ from sqlalchemy import Engine
 from lpx.audit import AuditService, build_audit
 from lpx.config import Settings
 from lpx.domain.model import MatchModel
+from lpx.keys.admin import KeyAdminService
+from lpx.keys.file_provider import FileKeyProvider
+from lpx.keys.provider import KeyProvider
+from lpx.keys.ring import DataKeyRing
 from lpx.services.access import AccessService
+from lpx.services.codec import IdentityCodec
 from lpx.services.pointers import PointerService
 from lpx.services.search import SearchService
+from lpx.services.upload_policy import UploadPolicyService
+from lpx.services.workflows import Workflows, build_workflows
 from lpx.storage.db import make_engine
 from lpx.storage.uow import UnitOfWork
 
@@ -29,6 +36,18 @@ class Hub:
     pointers: PointerService
     search: SearchService
     audit: AuditService
+    keys: KeyAdminService  # data keys at rest: rotate, re-encrypt, destroy (lpx keyadmin)
+    policies: UploadPolicyService  # each state's upload policy
+    workflows: Workflows = field(init=False)  # cases, transfers, notifications, withdrawal
+
+    def __post_init__(self) -> None:
+        from lpx.audit import KEY_FILE
+        from lpx.audit.signing import FileKeyProvider as SigningKeys
+
+        self.workflows = build_workflows(
+            partial(UnitOfWork, self.engine), self.pointers, self.settings.index_key(),
+            load_model(self.settings), self.audit.log,
+            SigningKeys(self.settings.data_dir / KEY_FILE), self.settings.candidate_limit)
 
 
 def load_model(settings: Settings) -> MatchModel:
@@ -36,6 +55,11 @@ def load_model(settings: Settings) -> MatchModel:
         return MatchModel.from_dict(json.loads(settings.model_file.read_text()))
     return MatchModel(match_threshold=settings.match_threshold,
                       possible_threshold=settings.possible_threshold)  # fmt: skip
+
+
+def key_provider(settings: Settings) -> KeyProvider:
+    """The KEK provider: local files by default; a KMS/HSM provider plugs in here."""
+    return FileKeyProvider(settings.kek_dir or settings.data_dir / "kek")
 
 
 def build_hub(settings: Settings | None = None, engine: Engine | None = None) -> Hub:
@@ -50,12 +74,17 @@ def build_hub(settings: Settings | None = None, engine: Engine | None = None) ->
     uow = partial(UnitOfWork, engine)
     index_key = settings.index_key()
     audit = build_audit(settings, engine)
+    ring = DataKeyRing(engine, key_provider(settings), settings.data_key_cache_size,
+                       settings.data_key_cache_seconds)  # fmt: skip
+    codec = IdentityCodec(ring)
     return Hub(
         settings=settings,
         engine=engine,
         access=AccessService(uow),
-        pointers=PointerService(uow, index_key, audit.log, settings.batch_limit),
+        pointers=PointerService(uow, index_key, audit.log, settings.batch_limit, codec=codec),
         search=SearchService(uow, index_key, load_model(settings), audit.log,
-                             settings.candidate_limit),
+                             settings.candidate_limit, codec=codec),
         audit=audit,
+        keys=KeyAdminService(engine, ring, audit.log),
+        policies=UploadPolicyService(uow, audit.log),
     )

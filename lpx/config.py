@@ -30,6 +30,36 @@ class Settings(BaseSettings):
     model_file: Path | None = Field(None, description="Trained match model (JSON)")
     candidate_limit: int = Field(500, description="Most pointers scored per inquiry")
     batch_limit: int = Field(1000, description="Most pointers in one batch upload")
+    # Encryption at rest (docs/privacy.md, "Encryption at rest and crypto-shredding").
+    kek_dir: Path | None = Field(
+        None, description="Where the file key provider keeps each state's KEK (DATA_DIR/kek)"
+    )
+    data_key_cache_size: int = Field(256, description="Most unwrapped data keys held in memory")
+    data_key_cache_seconds: float = Field(
+        60.0, description="How long an unwrapped data key is used before it is looked up again"
+    )
+    # Safeguards (docs/privacy.md, "Rate limits and enumeration"; "Requests from outside").
+    redis_url: str | None = Field(
+        None, description="redis://... to keep rate counters in Redis (default: the database)"
+    )
+    rate_user_per_minute: int = Field(60, description="Inquiries one user may make a minute")
+    rate_user_per_hour: int = Field(600, description="Inquiries one user may make an hour")
+    rate_jurisdiction_per_hour: int = Field(
+        20000, description="Inquiries all users of one jurisdiction may make an hour"
+    )
+    enumeration_window_hours: int = Field(24, description="How long inquiry features are kept")
+    enumeration_cooldown_hours: int = Field(
+        4, description="How long a user flagged for harvesting patterns may not search"
+    )
+    off_hours_utc: tuple[int, int] = Field(
+        (7, 12), description="UTC hours [start, end) that are night in every US time zone"
+    )
+    outside_objection_days: int = Field(
+        14, description="Days a notified state has to object before anything is released"
+    )
+    outside_max_individuals: int = Field(
+        25, description="Most individuals one outside request may name"
+    )
 
     @classmethod
     def settings_customise_sources(

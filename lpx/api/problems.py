@@ -27,6 +27,9 @@ _WHY = {
     404: "Nothing with that id (for your jurisdiction)",
     422: "The request is invalid; `errors` names each field and, in a batch, the item",
 }
+# Safeguards (docs/privacy.md): rate limits and enumeration throttles; outside-request rules.
+_WHY.setdefault(409, "The request conflicts with the current state; `detail` says why")
+_WHY[429] = "Too many inquiries, or searches paused after a harvesting pattern; see Retry-After"
 
 
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -112,6 +115,8 @@ def install(app: FastAPI) -> None:
     async def _service(request: Request, exc: ServiceError) -> JSONResponse:
         slug = exc.title.lower().replace(" ", "-")
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if exc.status == 429:
+            headers = {"Retry-After": str(getattr(exc, "retry_after", 60))}
         return problem(exc.status, exc.title, exc.detail, slug, request, headers=headers)
 
     @app.exception_handler(Forbidden)

@@ -76,6 +76,10 @@ class BatchOut(BaseModel):
     added: int
     updated: int
     unchanged: int
+    cases_opened: dict[str, int] = Field(
+        default_factory=dict,
+        description="Duplicate cases the batch opened, per counterpart state (omitted if none)",
+    )
 
 
 class PointerOut(BaseModel):

@@ -7,6 +7,7 @@ Nothing printed here carries key material, SSN digits or tokens.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from lpx.client.files import FileFormatError, count_rows, detect_format
 from lpx.client.hub import HubClient, HubError
 from lpx.client.keys import KeyFileError, NetworkKeys
 from lpx.client.loader import MAX_BATCH, LoadAborted, LoadReport, load_file
+from lpx.domain.policy import UploadPolicy
 
 DEFAULT_HUB = "http://127.0.0.1:8000"
 SHOWN_BAD_ROWS = 50
@@ -103,6 +105,9 @@ def load(
     fmt: str | None = typer.Option(
         None, "--format", help="csv, parquet or ndjson (default: from the file extension)"
     ),
+    policy_file: Path | None = typer.Option(
+        None, "--policy", help="Upload policy JSON (as GET /v1/policy returns): what to send"
+    ),
 ) -> None:
     """Load a license file into the hub; bad rows are reported by line and field."""
     code = check_identity(jurisdiction, api_key, user)
@@ -117,9 +122,10 @@ def load(
     except KeyFileError as exc:
         raise fail(str(exc)) from None
 
+    policy = _read_policy(policy_file) if policy_file else None
     client = connect(hub, api_key, user)
     try:
-        report = _run(file, client, keys, code, batch_size, skip_bad_rows, fmt)
+        report = _run(file, client, keys, code, batch_size, skip_bad_rows, fmt, policy)
     except LoadAborted as exc:
         _print_summary(exc.report)
         cause = exc.__cause__
@@ -143,6 +149,7 @@ def _run(
     batch_size: int,
     skip_bad_rows: bool,
     fmt: str | None,
+    policy: UploadPolicy | None = None,
 ) -> LoadReport:
     with Progress(
         SpinnerColumn(),
@@ -163,7 +170,18 @@ def _run(
             progress=lambda rows: bar.update(task, completed=rows),
             fmt=fmt,
             jurisdiction=jurisdiction,
+            policy=policy,
         )
+
+
+def _read_policy(path: Path) -> UploadPolicy:
+    """The state's upload policy from a JSON file (the body GET /v1/policy returns)."""
+    try:
+        data = json.loads(path.read_text())
+        data.pop("jurisdiction", None)
+        return UploadPolicy.from_dict(data)
+    except (OSError, ValueError, AttributeError, TypeError) as exc:
+        raise fail(f"{path}: not an upload policy file ({exc})") from None
 
 
 def _print_summary(report: LoadReport) -> None:
@@ -176,6 +194,7 @@ def _print_summary(report: LoadReport) -> None:
         ("updated", report.updated),
         ("unchanged", report.unchanged),
         ("rows rejected", report.rejected_lines),
+        ("rows withheld by the upload policy", report.withheld),
         ("good rows not sent (their batch was not)", report.rows_held_back),
         ("batches sent", report.batches_sent),
         ("batches rejected", report.batches_rejected),

@@ -14,8 +14,11 @@ from lpx.cli import admin, demo
 from lpx.cli.audit import audit_app
 from lpx.cli.dedupe import dedupe
 from lpx.cli.eval import eval_command
+from lpx.cli.keys_admin import keyadmin_app
 from lpx.cli.load import load
 from lpx.cli.mdl import mdl_app
+from lpx.cli.model import model_app
+from lpx.cli.report import report_app
 from lpx.cli.search import search, status
 from lpx.cli.synth import synth
 
@@ -37,8 +40,11 @@ app.command("dedupe")(dedupe)
 app.command("eval")(eval_command)
 app.add_typer(admin.jurisdiction_app, name="jurisdiction")
 app.add_typer(admin.keys_app, name="keys")
+app.add_typer(keyadmin_app, name="keyadmin")
 app.add_typer(audit_app, name="audit")
 app.add_typer(mdl_app, name="mdl")
+app.add_typer(model_app, name="model")
+app.add_typer(report_app, name="report")
 
 
 @app.callback()

@@ -10,9 +10,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import typer
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -35,6 +37,7 @@ from lpx.mdl import (
     web_session_transcript,
 )
 from lpx.mdl.pki import load_private_key
+from lpx.mdl.status import DEFAULT_SIZE as STATUS_LIST_SIZE
 
 mdl_app = typer.Typer(
     help="Mobile driver's licenses: issue, present, verify.",
@@ -74,28 +77,97 @@ def issue(
         str, typer.Option(help="Base URL the status list is served from")
     ] = "https://hub.lpx.example",
     holder: Annotated[str | None, typer.Option(help="State's holder reference")] = None,
+    record_id: Annotated[
+        str | None,
+        typer.Option(
+            help="Own pointer's record id: the hub confirms it is active and keeps "
+            "the batch's status bits (revoked when the pointer changes)"
+        ),
+    ] = None,
+    api_key: Annotated[
+        str | None, typer.Option(envvar="LPX_API_KEY", help="Records API key (--record-id)")
+    ] = None,
+    user: Annotated[str | None, typer.Option(envvar="LPX_USER", help="Who issues")] = None,
 ) -> None:
-    """Issue a batch of single-use credentials into a wallet file."""
+    """Issue a batch of single-use credentials into a wallet file.
+
+    With ``--record-id`` the hub at ``--hub`` first vouches for the pointer (own, active)
+    and registers the batch's random status indices; the state still signs locally, and
+    the hub never sees the credentials or the device keys.
+    """
     try:
         keys = FileIssuerKeys.load(pki_dir)
         fields = Person.from_json(json.loads(person.read_text()))
     except (OSError, ValueError, TypeError) as exc:
         raise _fail(f"cannot issue: {exc}") from None
     wallet = Wallet.load(wallet_path) if wallet_path.exists() else Wallet()
-    registry = StatusRegistry(pki_dir / REGISTRY)
-    indices = registry.allocate(holder or fields.document_number, count)
+    registry = None
+    if record_id is not None:
+        if not api_key or not user:
+            raise _fail("--record-id needs --api-key (LPX_API_KEY) and --user (LPX_USER)")
+        with _hub_client(hub) as client:
+            indices, uri = register_batch(client, api_key, user, record_id, count)
+    else:
+        registry = StatusRegistry(pki_dir / REGISTRY)
+        indices = registry.allocate(holder or fields.document_number, count)
+        uri = _status_uri(hub, keys.state)
     issued = issue_batch(
         keys,
         fields,
         wallet.new_device_keys(count),
         indices,
-        _status_uri(hub, keys.state),
+        uri,
         validity=dt.timedelta(days=days),
     )
     wallet.add(issued)
     wallet.save(wallet_path)
-    registry.save()
+    if registry is not None:
+        registry.save()
     typer.echo(f"issued {count} credentials to {wallet_path}")
+
+
+def _hub_client(base: str) -> httpx.Client:
+    """The HTTP client for the hub (tests swap in FastAPI's TestClient)."""
+    return httpx.Client(base_url=base, timeout=30.0)
+
+
+def register_batch(
+    client: httpx.Client, api_key: str, user: str, record_id: str, count: int, attempts: int = 3
+) -> tuple[list[int], str]:
+    """Draw ``count`` uniformly random status indices and register them with the hub.
+
+    Indices are drawn here (the issuer's side) so the hub cannot pattern them; a clash with
+    an earlier batch (409 naming the indices) is retried with fresh draws. Returns the
+    indices and the status-list URI to put into each MSO.
+    """
+    headers = {"Authorization": f"Bearer {api_key}", "X-LPX-User": user}
+    for _ in range(attempts):
+        indices: set[int] = set()
+        while len(indices) < count:
+            indices.add(secrets.randbelow(STATUS_LIST_SIZE))
+        drawn = list(indices)
+        secrets.SystemRandom().shuffle(drawn)
+        try:
+            resp = client.post(
+                "/v1/mdl/credentials",
+                json={"record_id": record_id, "status_indices": drawn},
+                headers=headers,
+            )
+        except httpx.HTTPError as exc:
+            raise _fail(f"cannot reach the hub: {exc}") from None
+        if resp.status_code == 201:
+            return drawn, str(resp.json()["status_list_uri"])
+        detail = _detail(resp)
+        if resp.status_code != 409 or "status ind" not in detail:
+            raise _fail(f"the hub refused to vouch ({resp.status_code}): {detail}")
+    raise _fail("the hub kept reporting status-index clashes; try again")
+
+
+def _detail(resp: httpx.Response) -> str:
+    try:
+        return str(resp.json().get("detail", resp.text))
+    except ValueError:
+        return resp.text[:200]
 
 
 @mdl_app.command("present")
@@ -167,10 +239,14 @@ def _trust(path: Path, hub_key: Path | None) -> TrustStore:
         pass
     if hub_key is None:
         raise _fail("--trust is not a certificate; a signed trust list needs --hub-key")
-    public = serialization.load_pem_public_key(hub_key.read_bytes())
+    return TrustStore.from_signed(data, _hub_public(hub_key))
+
+
+def _hub_public(path: Path) -> ec.EllipticCurvePublicKey:
+    public = serialization.load_pem_public_key(path.read_bytes())
     if not isinstance(public, ec.EllipticCurvePublicKey):
         raise _fail("--hub-key must be an EC public key")
-    return TrustStore.from_signed(data, public)
+    return public
 
 
 def _jsonable(value: Any) -> Any:
@@ -211,7 +287,12 @@ def verify_cmd(
         when = when.replace(tzinfo=dt.UTC)
     try:
         store = _trust(trust, hub_key)
-        lists = StatusLists.load([p.read_bytes() for p in status], store, when) if status else None
+        signer = _hub_public(hub_key) if hub_key else None  # hub-signed status lists
+        lists = (
+            StatusLists.load([p.read_bytes() for p in status], store, when, signer)
+            if status
+            else None
+        )
         key = load_private_key(reader_key) if reader_key else None
         result = verify(response.read_bytes(), transcript.read_bytes(), store, when, lists, key)
     except VerificationError as exc:

@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from lpx.client.files import FileFormatError, read_rows
 from lpx.client.hub import BatchResult, HubError
-from lpx.client.rows import UNNAMED_JURISDICTION, InvalidRow, PointerIn, RowError, parse_row
+from lpx.client.rows import (
+    UNNAMED_JURISDICTION,
+    InvalidRow,
+    PointerIn,
+    RowError,
+    Withheld,
+    parse_row,
+)
+from lpx.domain.policy import UploadPolicy
 
 if TYPE_CHECKING:
     from lpx.client.keys import NetworkKeys
@@ -43,6 +51,7 @@ class LoadReport:
     batches_sent: int = 0
     batches_rejected: int = 0  # not sent for a bad row, or refused whole by the hub
     rows_held_back: int = 0  # good rows not written because their batch was not
+    withheld: int = 0  # valid rows the state's upload policy keeps at home (never sent)
 
     @property
     def rows_written(self) -> int:
@@ -103,11 +112,14 @@ def load_file(
     *,
     fmt: str | None = None,
     jurisdiction: str | None = None,
+    policy: UploadPolicy | None = None,
 ) -> LoadReport:
     """Stream ``path`` into the hub through ``client``; see the module docstring for batches.
 
     ``progress`` is called with the number of rows read so far after each batch.
     ``jurisdiction`` only feeds the shared validator: the hub takes it from the API key.
+    ``policy`` (the state's upload policy) is applied here, before anything is sent: cards
+    it keeps home are counted in ``withheld`` and fields it withholds are left out.
     Raises :class:`LoadAborted` on a fatal error, with the report of what was done before it.
     """
     if not 1 <= batch_size <= MAX_BATCH:
@@ -121,9 +133,11 @@ def load_file(
             report.rows_read += 1
             batch.size += 1
             try:
-                pointer = parse_row(line, raw, keys, code)
+                pointer = parse_row(line, raw, keys, code, policy)
             except InvalidRow as exc:
                 batch.errors.extend(exc.errors)
+            except Withheld:
+                report.withheld += 1
             else:
                 earlier = seen.first_line(pointer["record_id"], line)
                 if earlier is not None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from lpx.client.files import SHAPE_KEY, Row
 from lpx.client.ssn import ssn_tokens_for
 from lpx.domain.errors import ValidationFailed
+from lpx.domain.policy import UploadPolicy
 from lpx.domain.records import Card, CardType, Identity, PointerRecord, Sex, Status
 
 if TYPE_CHECKING:
@@ -59,6 +60,14 @@ class InvalidRow(Exception):
     def __init__(self, errors: list[RowError]) -> None:
         self.errors = errors
         super().__init__("; ".join(str(e) for e in errors))
+
+
+class Withheld(Exception):
+    """A valid row the state's upload policy keeps at home: it is not sent, and not an error."""
+
+    def __init__(self, line: int, reasons: list[str]) -> None:
+        self.line = line
+        super().__init__(f"line {line}: withheld by the upload policy ({'; '.join(reasons)})")
 
 
 class _Collector:
@@ -129,11 +138,14 @@ def parse_row(
     row: Row,
     keys: NetworkKeys,
     jurisdiction: str = UNNAMED_JURISDICTION,
+    policy: UploadPolicy | None = None,
 ) -> PointerIn:
     """Validate ``row`` (read from ``line``) and return it as a JSON-ready PointerIn.
 
     Raises :class:`InvalidRow` listing every bad field. The SSN is always sent as tokens:
     a real SSN-5 as its tokens, no SSN as a decoy indistinguishable from them.
+    With a ``policy``, a card it keeps home raises :class:`Withheld` (before any token is
+    made), and the optional fields it withholds are left out of the result.
     """
     out = _Collector(line)
     if SHAPE_KEY in row:
@@ -187,6 +199,8 @@ def parse_row(
     if out.errors:
         raise InvalidRow(out.errors)
 
+    if policy is not None and not policy.admits(record):
+        raise Withheld(line, [f"{e.field} {e.message}" for e in policy.refusals(record)])
     # Parsing reported every None below as an error, so none is left here.
     assert dob is not None
     assert card_type is not None
@@ -197,7 +211,7 @@ def parse_row(
         ssn5, first_name, last_name, dob, keys,
         aka_names=aka_names, record=f"{jurisdiction}/{record_id}",
     )  # fmt: skip
-    return {
+    pointer: PointerIn = {
         "record_id": record_id,
         "card_type": card_type.value,
         "real_id": real_id,
@@ -213,3 +227,13 @@ def parse_row(
         "expiry_date": expiry_date.isoformat() if expiry_date else None,
         "status": status.value,
     }
+    return _strip(pointer, policy) if policy is not None else pointer
+
+
+def _strip(pointer: PointerIn, policy: UploadPolicy) -> PointerIn:
+    """Drop the optional fields the policy withholds (the same rule as ``UploadPolicy.strip``)."""
+    empty: dict[str, Any] = {"middle_name": "", "suffix": "", "sex": None, "aka_names": [],
+                             "ssn": None}  # fmt: skip
+    for name in empty.keys() - {f.value for f in policy.fields}:
+        pointer[name] = empty[name]
+    return pointer

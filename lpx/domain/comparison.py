@@ -72,7 +72,9 @@ def compare_suffix(a: str, b: str) -> str:
     return "else"
 
 
-def compare_dob(a: date, b: date) -> str:
+def compare_dob(a: date | None, b: date | None) -> str:
+    if a is None or b is None:
+        return "null"
     if a == b:
         return "exact"
     if swapped_day_month(a) == b:

@@ -1,9 +1,16 @@
-"""Scoring an inquiry against its candidate block and ranking the result."""
+"""Scoring an inquiry against its candidate block and ranking the result.
+
+``compare`` states the levels of one pair (the reference); ``rank`` scores a whole block
+through the array engine (:mod:`lpx.domain.vectorized`), which agrees with ``compare``
+level for level. The batch scorer (:mod:`lpx.linkage.scoring`) uses the same engine.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+import numpy as np
 
 from lpx.domain.comparison import (
     compare_dob,
@@ -16,6 +23,7 @@ from lpx.domain.comparison import (
 from lpx.domain.model import MatchModel
 from lpx.domain.names import NormalizedName
 from lpx.domain.profile import MatchProfile
+from lpx.domain.vectorized import ProfileArrays, evidence, levels, weights
 
 MAX_CANDIDATES = 10
 
@@ -52,15 +60,19 @@ def rank(
     limit: int = MAX_CANDIDATES,
 ) -> list[ScoredPair]:
     """Candidates of class ``match`` or ``possible``, best first, at most ``limit``."""
-    swapped = NormalizedName.of(probe.name.last, probe.name.first)
+    keyed = list(candidates)
+    if not keyed:
+        return []
+    b = ProfileArrays.of([p for _, p in keyed])
+    a = ProfileArrays.of([probe]).take(np.zeros(len(keyed), dtype=np.int64))
+    lv = levels(a, b)
+    w = weights(lv, model, b)
     scored = []
-    for key, profile in candidates:
-        evidence = compare(probe, swapped, profile)
-        weight = sum(model.weight(f, level) for f, level in evidence.items())
+    for i in np.flatnonzero(w >= model.possible_threshold).tolist():
+        weight = float(w[i])
         match_class = model.classify(weight)
         if match_class is not None:
-            scored.append(
-                ScoredPair(key, round(weight, 3), model.probability(weight), match_class, evidence)
-            )
+            scored.append(ScoredPair(keyed[i][0], round(weight, 3), model.probability(weight),
+                                     match_class, evidence(lv, i)))  # fmt: skip
     scored.sort(key=lambda s: (-s.weight, s.key))
     return scored[:limit]

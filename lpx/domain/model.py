@@ -2,6 +2,11 @@
 
 Weights are log2(m/u) (a Bayes factor in bits); a pair's match weight is their sum plus
 the prior. Plain functions and data, so a trained model can be loaded from JSON.
+
+Term-frequency adjustment (as Splink does it): an exact first or last name is weighed with
+u = the value's own frequency instead of the average u of the exact level, so agreeing on a
+rare surname counts more than agreeing on Smith. ``tf`` holds only values seen often enough
+(see :mod:`lpx.domain.frequency`); any other value gets the field's ``tf_floor``.
 """
 
 from __future__ import annotations
@@ -9,6 +14,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+FORMAT = 2  # model JSON layout; format 1 (no "format" key) had no term frequencies
 
 FIELDS = ("first_name", "last_name", "name_order", "middle_name", "suffix", "dob", "sex", "ssn")
 
@@ -43,6 +53,8 @@ class MatchModel:
     match_threshold: float = 20.0
     possible_threshold: float = 10.0
     version: str = "default-1"
+    tf: dict[str, dict[str, float]] = field(default_factory=dict)  # field -> value -> freq
+    tf_floor: dict[str, float] = field(default_factory=dict)  # freq of values not in ``tf``
 
     def weight(self, field_name: str, level: str) -> float:
         """log2(m/u) for a level; a null level (a field one side lacks) carries no evidence."""
@@ -51,6 +63,23 @@ class MatchModel:
             return 0.0
         m, u = levels[level]
         return math.log2(m / u)
+
+    def tf_adjustments(self, field_name: str, values: list[str]) -> NDArray[np.float64]:
+        """Bits to add to the exact level's weight for these agreeing values:
+        log2(u_exact / frequency(value)); zero for a field without a frequency table."""
+        table = self.tf.get(field_name)
+        if not table:
+            return np.zeros(len(values))
+        floor = self.tf_floor.get(field_name, min(table.values()))
+        freq = np.array([table.get(v, floor) for v in values], dtype=np.float64)
+        return np.log2(self.mu[field_name]["exact"][1] / freq)
+
+    def weight_for(self, field_name: str, level: str, value: str) -> float:
+        """:meth:`weight`, term-frequency adjusted for an exact name agreeing on ``value``."""
+        w = self.weight(field_name, level)
+        if level == "exact" and self.tf.get(field_name):
+            w += float(self.tf_adjustments(field_name, [value])[0])
+        return w
 
     @property
     def prior_weight(self) -> float:
@@ -77,12 +106,21 @@ class MatchModel:
             "match_threshold": self.match_threshold,
             "possible_threshold": self.possible_threshold,
             "mu": {f: {lv: list(mu) for lv, mu in levels.items()} for f, levels in self.mu.items()},
+            "format": FORMAT,
+            "tf": {f: {"floor": self.tf_floor.get(f, min(t.values(), default=1.0)), "values": t}
+                   for f, t in self.tf.items()},
         }  # fmt: skip
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MatchModel:
         mu = {f: {lv: (float(m), float(u)) for lv, (m, u) in levels.items()}
               for f, levels in data["mu"].items()}  # fmt: skip
+        if int(data.get("format", 1)) > FORMAT:
+            raise ValueError(f"model format {data['format']} is newer than this LPX ({FORMAT})")
+        tf = {f: {str(v): float(x) for v, x in t["values"].items()}
+              for f, t in data.get("tf", {}).items()}  # fmt: skip
+        floor = {f: float(t["floor"]) for f, t in data.get("tf", {}).items()}
         return cls(mu=mu, prior=float(data["prior"]), version=str(data["version"]),
                    match_threshold=float(data["match_threshold"]),
-                   possible_threshold=float(data["possible_threshold"]))  # fmt: skip
+                   possible_threshold=float(data["possible_threshold"]),
+                   tf=tf, tf_floor=floor)  # fmt: skip

@@ -21,7 +21,7 @@ from lpx.client.keys import NetworkKeys
 from lpx.domain.model import MatchModel
 from lpx.linkage.candidates import candidate_pairs, connection, load_keys
 from lpx.linkage.records import RecordTable, read_records
-from lpx.linkage.scoring import Weights, score_chunk
+from lpx.linkage.scoring import Weights, record_arrays, score_chunk
 
 OUTPUT_COLUMNS = ("record_id_a", "file_a", "record_id_b", "file_b", "weight", "probability",
                   "class")  # fmt: skip
@@ -116,11 +116,12 @@ def dedupe(
         total, chunks = candidate_pairs(con, link_only)
         seconds["block"] = time.perf_counter() - mark
         mark = time.perf_counter()
+        arrays = record_arrays(records)
         done = 0
         tick = report("Scoring", total)
         tick(0)
         for a, b in chunks:
-            w = score_chunk(records, a, b, weights)
+            w = score_chunk(arrays, a, b, weights)
             keep = slice(None) if keep_all else w >= model.possible_threshold
             kept_a.append(a[keep])
             kept_b.append(b[keep])

@@ -6,11 +6,10 @@ the same path a loaded pointer takes. Unlike ``lpx load`` this is lenient: a row
 would reject (say, an empty name) is still profiled, because offline dedupe measures linkage
 on the data as it is rather than policing it.
 
-A missing or unparseable date of birth is kept and *marked* (``dob_missing``): the engine
-needs a date, and it has no "null" DOB level, so the record gets a per-record sentinel date
-in the years 10-98. Written as ``%Y%m%d`` it has six digits, so it is at least two edits
-from every real date and compares as ``else`` with all of them; year, month and day all
-step with the record index, so two sentinels rarely block together or look one digit apart.
+A missing or unparseable date of birth is kept and *marked* (``dob_missing``): the profile
+gets ``dob=None``, which compares as ``null`` (no evidence either way) and takes part in
+no DOB blocking rule. The state side still needs a date to derive a decoy SSN token, so
+the identity it sees carries a per-record sentinel date that no real date is near.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ from lpx.client.ssn import has_ssn, ssn_tokens_for
 from lpx.domain.names import NormalizedName
 from lpx.domain.profile import MatchProfile
 from lpx.domain.records import Identity, Sex
+from lpx.domain.vectorized import swapped_name
 
 _SEXES = {"F": Sex.FEMALE, "M": Sex.MALE, "X": Sex.UNSPECIFIED}
 
@@ -63,8 +63,7 @@ class RecordTable:
         """The record's name read family-first, as :func:`lpx.domain.linkage.rank` builds it."""
         found = self._swapped.get(index)
         if found is None:
-            n = self.profiles[index].name
-            found = self._swapped[index] = NormalizedName.of(n.last, n.first)
+            found = self._swapped[index] = swapped_name(self.profiles[index])
         return found
 
 
@@ -98,7 +97,7 @@ def profile_row(
         aka_names=aka,
         ssn=tokens,
     )
-    return MatchProfile.of(identity), parsed is None
+    return MatchProfile.of(identity, dob_known=parsed is not None), parsed is None
 
 
 def read_records(

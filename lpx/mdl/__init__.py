@@ -9,7 +9,13 @@ the hub's trust list and the states' status lists (:mod:`~lpx.mdl.verifier`). Se
 from lpx.mdl.errors import VerificationError
 from lpx.mdl.issuer import DOCTYPE, NAMESPACE, Person, issue_batch
 from lpx.mdl.pki import FileIssuerKeys, IssuerKeys, make_state_pki
-from lpx.mdl.status import StatusList, StatusLists, StatusRegistry, build_status_list
+from lpx.mdl.status import (
+    StatusList,
+    StatusLists,
+    StatusRegistry,
+    build_hub_status_list,
+    build_status_list,
+)
 from lpx.mdl.transcript import web_session_transcript
 from lpx.mdl.trust import TrustStore, build_trust_list
 from lpx.mdl.verifier import VerifiedDocument, verify
@@ -29,6 +35,7 @@ __all__ = [
     "VerifiedDocument",
     "Wallet",
     "WalletError",
+    "build_hub_status_list",
     "build_status_list",
     "build_trust_list",
     "issue_batch",

@@ -1,8 +1,10 @@
 """Revocation without calling home: per-state status lists, fetched in bulk, checked locally.
 
 A status list is a zlib-compressed bit array (one bit per credential, bit ``i`` is bit
-``i % 8`` of byte ``i // 8``, as in the IETF Token Status List) signed as COSE_Sign1 by the
-state's document signer. Every credential in a batch gets its own random index, so a list
+``i % 8`` of byte ``i // 8``, as in the IETF Token Status List) signed as COSE_Sign1, either
+by the state's document signer (x5chain in the header) or by the hub's trust-list key (no
+x5chain: the hub keeps each state's list from pointer changes, see ``docs/mdl.md``).
+Every credential in a batch gets its own random index, so a list
 fetched every few hours says nothing about any one presentation, and two credentials of one
 holder cannot be tied together by their indices. States revoke by setting the bits of all
 of a holder's indices (:class:`StatusRegistry`).
@@ -18,6 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from lpx.mdl import cbor, cose
 
@@ -39,6 +43,7 @@ class StatusList:
     bits: bytes
     expires: dt.datetime
     anchor: Anchor
+    hub_signed: bool = False
 
     def revoked(self, index: int) -> bool:
         if not 0 <= index < len(self.bits) * 8:
@@ -46,13 +51,33 @@ class StatusList:
         return bool(self.bits[index // 8] >> (index % 8) & 1)
 
     @classmethod
-    def from_signed(cls, data: bytes, trust: TrustStore, at: dt.datetime) -> StatusList:
-        """Verify a signed list against the trust store (its DS must chain to an anchor)."""
+    def from_signed(
+        cls,
+        data: bytes,
+        trust: TrustStore,
+        at: dt.datetime,
+        hub_key: ec.EllipticCurvePublicKey | None = None,
+    ) -> StatusList:
+        """Verify a signed list: a state-signed one's DS must chain to an anchor; one without
+        x5chain must verify under ``hub_key`` (the key that signed the trust list) and name a
+        state the trust store holds an anchor for."""
         sign1 = cbor.loads(data, STATUS)
         _, unprotected, _, _ = cose.parts(sign1, STATUS)
+        if unprotected.get(cose.X5CHAIN) is None and hub_key is not None:
+            _, payload = cose.verify_sign1(sign1, hub_key, STATUS)
+            body = cbor.as_map(cbor.loads(payload, STATUS), STATUS, "status list")
+            state = cbor.as_str(body.get("state"), STATUS, "state")
+            anchor = next((a for a in trust.anchors if a.state == state), None)
+            if anchor is None:
+                cbor.fail(STATUS, f"no trusted IACA for the status list's state {state[:8]!r}")
+            return cls._parse(body, anchor, hub_signed=True)
         signer = trust.signer(unprotected.get(cose.X5CHAIN), at)
         _, payload = cose.verify_sign1(sign1, signer.key, STATUS)
         body = cbor.as_map(cbor.loads(payload, STATUS), STATUS, "status list")
+        return cls._parse(body, signer.anchor, hub_signed=False)
+
+    @classmethod
+    def _parse(cls, body: dict[object, object], anchor: Anchor, *, hub_signed: bool) -> StatusList:
         compressed = cbor.as_bytes(body.get("lst"), STATUS, "lst")
         inflater = zlib.decompressobj()
         try:
@@ -66,7 +91,8 @@ class StatusList:
             state=cbor.as_str(body.get("state"), STATUS, "state"),
             bits=bits,
             expires=cbor.as_tdate(body.get("expires"), STATUS, "expires"),
-            anchor=signer.anchor,
+            anchor=anchor,
+            hub_signed=hub_signed,
         )
 
 
@@ -77,15 +103,24 @@ class StatusLists:
         self.by_uri = {status.uri: status for status in lists}
 
     @classmethod
-    def load(cls, signed: Iterable[bytes], trust: TrustStore, at: dt.datetime) -> StatusLists:
-        return cls(StatusList.from_signed(data, trust, at) for data in signed)
+    def load(
+        cls,
+        signed: Iterable[bytes],
+        trust: TrustStore,
+        at: dt.datetime,
+        hub_key: ec.EllipticCurvePublicKey | None = None,
+    ) -> StatusLists:
+        return cls(StatusList.from_signed(data, trust, at, hub_key) for data in signed)
 
     def check(self, uri: str, index: int, anchor: Anchor, at: dt.datetime) -> None:
         """Raise unless the credential at ``uri``/``index`` is known and not revoked."""
         status = self.by_uri.get(uri)
         if status is None:
             cbor.fail(STATUS, "no status list held for this credential's issuer")
-        if status.anchor.der != anchor.der:
+        if status.hub_signed:  # the hub vouches per state; the state may hold several IACAs
+            if status.state != anchor.state:
+                cbor.fail(STATUS, "status list is for another state than the credential")
+        elif status.anchor.der != anchor.der:
             cbor.fail(STATUS, "status list signed by another issuer than the credential")
         if at > status.expires:
             cbor.fail(STATUS, "status list is stale; fetch a fresh one")
@@ -113,6 +148,33 @@ def build_status_list(
         "lst": zlib.compress(bits, 9),
     }
     return cbor.dumps(keys.sign1(cbor.dumps(body)))
+
+
+def build_hub_status_list(
+    hub_key: ec.EllipticCurvePrivateKey,
+    state: str,
+    uri: str,
+    bits: bytes,
+    *,
+    issued: dt.datetime | None = None,
+    ttl: dt.timedelta = dt.timedelta(days=2),
+) -> bytes:
+    """A state's list as the hub keeps and signs it (same body; the trust-list key signs).
+
+    The hub revokes on a pointer change in the same transaction, with no round trip to the
+    state; relying parties already trust this key for the trust list.
+    """
+    issued = (issued or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    body = {
+        "version": 1,
+        "state": state,
+        "uri": uri,
+        "issued": issued,
+        "expires": issued + ttl,
+        "bits": 1,
+        "lst": zlib.compress(bits, 9),
+    }
+    return cbor.dumps(cose.sign1(hub_key, cbor.dumps(body), {}))
 
 
 class StatusRegistry:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lpx.audit.entries import Action, AuditEvent
 from lpx.audit.service import AuditLog
@@ -12,10 +13,16 @@ from lpx.auth.permissions import Permission
 from lpx.auth.policy import Actor, authorize
 from lpx.domain.blocking import hash_key, pointer_keys
 from lpx.domain.errors import ValidationFailed
+from lpx.domain.policy import UploadPolicy
 from lpx.domain.profile import MatchProfile
 from lpx.domain.records import PointerRecord
-from lpx.services.codec import content_hash, identity_document
+from lpx.keys.envelope import DataKey
+from lpx.services.cases import CaseOpener
+from lpx.services.codec import IdentityCodec, content_hash
+from lpx.services.credentials_status import CredentialStatusService
 from lpx.services.errors import BatchRejected, ItemError, NotFound
+from lpx.services.matching import Probe
+from lpx.storage.policy_tables import PolicyRepository
 from lpx.storage.repositories import NewPointer, PointerRow
 from lpx.storage.uow import UnitOfWork
 
@@ -26,12 +33,19 @@ class BatchResult:
     updated: int
     unchanged: int
     pointer_ids: tuple[str, ...]
+    # Duplicate cases this batch opened, per counterpart state (see lpx/services/cases.py).
+    cases_opened: dict[str, int] = field(default_factory=dict)
 
 
 class PointerService:
     def __init__(self, uow_factory: Callable[[], UnitOfWork], index_key: bytes,
-                 audit: AuditLog, batch_limit: int = 1000) -> None:  # fmt: skip
+                 audit: AuditLog, batch_limit: int = 1000, *,
+                 codec: IdentityCodec | None = None,
+                 cases: CaseOpener | None = None) -> None:  # fmt: skip
         self._uow = uow_factory
+        self.cases = cases  # opens duplicate cases after each write (lpx/services/cases.py)
+        # Without a codec identities are stored in the clear (the benchmark's peer only).
+        self._codec = codec or IdentityCodec(None)
         self._index_key = index_key
         self._audit = audit
         self.batch_limit = batch_limit
@@ -40,34 +54,45 @@ class PointerService:
         """Add or update the actor's own pointers, all or nothing, idempotent on record_id."""
         authorize(actor, Permission.POINTER_WRITE, actor.jurisdiction)
         self._check(actor, records)
+        key = self._codec.current_key(actor.jurisdiction)  # before the unit of work: see ring
         with self._uow() as uow:
+            self._check_policy(records, PolicyRepository(uow.conn).get(actor.jurisdiction))
             existing = uow.pointers.by_records(actor.jurisdiction,
                                                [r.record_id for r in records])  # fmt: skip
             added: list[NewPointer] = []
             updated = unchanged = 0
             ids: list[str] = []
             changed: list[str] = []
+            probes: list[Probe] = []
             for record in records:
                 old = existing.get(record.record_id)
-                fingerprint = content_hash(record)
-                if old is not None and old.content_hash == fingerprint:
+                fingerprint = content_hash(record, key)
+                # A row under an older key version is re-sealed even if unchanged (rotation).
+                if old is not None and old.content_hash == fingerprint \
+                        and not self._codec.stale(old.identity, key):
                     unchanged += 1
                     ids.append(old.pointer_id)
                     continue
-                new = self._new_pointer(record, fingerprint, old)
+                new = self._new_pointer(record, fingerprint, old, key)
                 ids.append(new.pointer_id)
                 changed.append(new.pointer_id)
+                probes.append(Probe(new.pointer_id, new.jurisdiction, new.record_id,
+                                    new.real_id, new.status, new.identity))  # fmt: skip
                 if old is None:
                     added.append(new)
                 else:
                     uow.pointers.replace(old, new)
+                    CredentialStatusService.on_pointer_changed(uow.conn, new.pointer_id, new.status)
                     updated += 1
             uow.pointers.add_many(added)
+            # Same transaction: the pointers and the cases they raise commit together.
+            opened = (self.cases.after_write(uow, actor, probes, self._codec)
+                      if self.cases else {})  # fmt: skip
             self._audit.append(uow.conn, AuditEvent.by(
                 actor, Action.POINTER_WRITE, pointer_ids=tuple(changed),
                 result_count=len(changed)))  # fmt: skip
             uow.commit()
-        return BatchResult(len(added), updated, unchanged, tuple(ids))
+        return BatchResult(len(added), updated, unchanged, tuple(ids), opened)
 
     def delete(self, actor: Actor, record_id: str) -> None:
         authorize(actor, Permission.POINTER_WRITE, actor.jurisdiction)
@@ -76,6 +101,7 @@ class PointerService:
             if row is None:
                 raise NotFound(f"{actor.jurisdiction} has no pointer with record id {record_id}.")
             uow.pointers.remove(row)
+            CredentialStatusService.on_pointer_changed(uow.conn, row.pointer_id, None)
             self._audit.append(uow.conn, AuditEvent.by(
                 actor, Action.POINTER_DELETE, pointer_ids=(row.pointer_id,), result_count=1))
             uow.commit()
@@ -89,7 +115,7 @@ class PointerService:
             self._audit.append(uow.conn, AuditEvent.by(
                 actor, Action.POINTER_READ, pointer_ids=(row.pointer_id,), result_count=1))
             uow.commit()
-        return row
+        return self._opened(row)
 
     def list_own(self, actor: Actor, after: str, limit: int) -> list[PointerRow]:
         """A page of the actor's own pointers in record-id order; no one lists another state."""
@@ -100,7 +126,24 @@ class PointerService:
                 actor, Action.POINTER_READ, pointer_ids=tuple(r.pointer_id for r in rows),
                 result_count=len(rows)))  # fmt: skip
             uow.commit()
-        return rows
+        return [self._opened(r) for r in rows]
+
+    @property
+    def codec(self) -> IdentityCodec:
+        return self._codec
+
+    def _opened(self, row: PointerRow) -> PointerRow:
+        """The row with its identity decrypted (KeyDestroyed if its state was shredded)."""
+        identity = self._codec.open(row.identity, row.jurisdiction, row.pointer_id)
+        return dataclasses.replace(row, identity=identity)
+
+    @staticmethod
+    def _check_policy(records: Sequence[PointerRecord], policy: UploadPolicy) -> None:
+        """The hub's half of the upload policy: refuse what the state declared it keeps."""
+        errors = [ItemError(i, e.field, e.message)
+                  for i, record in enumerate(records) for e in policy.violations(record)]
+        if errors:
+            raise BatchRejected(errors)
 
     def _check(self, actor: Actor, records: Sequence[PointerRecord]) -> None:
         errors: list[ItemError] = []
@@ -125,11 +168,12 @@ class PointerService:
             raise BatchRejected(errors)
 
     def _new_pointer(self, record: PointerRecord, fingerprint: str,
-                     old: PointerRow | None) -> NewPointer:  # fmt: skip
+                     old: PointerRow | None, key: DataKey | None) -> NewPointer:  # fmt: skip
         profile = MatchProfile.of(record.identity)
         card = record.card
+        pointer_id = old.pointer_id if old else str(uuid.uuid4())
         return NewPointer(
-            pointer_id=old.pointer_id if old else str(uuid.uuid4()),
+            pointer_id=pointer_id,
             jurisdiction=record.jurisdiction,
             record_id=record.record_id,
             card_type=card.card_type.value,
@@ -137,7 +181,8 @@ class PointerService:
             status=card.status.value,
             issue_date=card.issue_date,
             expiry_date=card.expiry_date,
-            identity=identity_document(record.identity, profile),
+            identity=self._codec.seal(record.identity, profile, record.jurisdiction,
+                                      pointer_id, key),
             content_hash=fingerprint,
             block_keys=frozenset(hash_key(self._index_key, k) for k in pointer_keys(profile)),
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -11,13 +11,14 @@ from lpx.audit.entries import Action, AuditEvent
 from lpx.audit.service import AuditLog
 from lpx.auth.permissions import Permission
 from lpx.auth.policy import Actor, authorize
-from lpx.domain.blocking import hash_key, inquiry_keys
 from lpx.domain.inquiry import SearchInquiry
-from lpx.domain.linkage import rank
 from lpx.domain.model import MatchModel
 from lpx.domain.profile import MatchProfile
-from lpx.services.codec import profile_of
+from lpx.keys.provider import KeyDestroyed
+from lpx.services.codec import IdentityCodec
+from lpx.services.enumeration import InquiryGuard
 from lpx.services.errors import NotFound
+from lpx.services.matching import probe_keys, score
 from lpx.storage.uow import UnitOfWork
 
 
@@ -49,10 +50,15 @@ class CardStatus:
 
 
 class SearchService:
+    guard: InquiryGuard | None = None  # rate limits and enumeration (set by the app)
+
     def __init__(self, uow_factory: Callable[[], UnitOfWork], index_key: bytes,
                  model: MatchModel, audit: AuditLog,
-                 candidate_limit: int = 500) -> None:  # fmt: skip
+                 candidate_limit: int = 500, *,
+                 codec: IdentityCodec | None = None) -> None:  # fmt: skip
         self._uow = uow_factory
+        # Without a codec identities are read as plaintext (the benchmark's peer only).
+        self._codec = codec or IdentityCodec(None)
         self._index_key = index_key
         self.model = model
         self._audit = audit
@@ -61,13 +67,15 @@ class SearchService:
     def search(self, actor: Actor, inquiry: SearchInquiry) -> SearchResult:
         authorize(actor, Permission.INQUIRY_SEARCH)
         inquiry.validate(datetime.now(UTC).date())
+        if self.guard:
+            self.guard.before_search(actor, inquiry)
         probe = MatchProfile.of(inquiry.identity)
-        keys = sorted({hash_key(self._index_key, k) for k in inquiry_keys(probe)})
+        keys = probe_keys(self._index_key, probe)
         inquiry_id = str(uuid.uuid4())
         with self._uow() as uow:
             rows = uow.pointers.candidates(keys, self._candidate_limit)
             where = {pid: jur for pid, jur, _ in rows}
-            scored = rank(probe, ((pid, profile_of(doc)) for pid, _, doc in rows), self.model)
+            scored = score(probe, self._opened(rows), self.model)
             uow.inquiries.add(inquiry_id, actor.jurisdiction, actor.user_id,
                               inquiry.purpose.value, len(scored))  # fmt: skip
             self._audit.append(uow.conn, AuditEvent.by(
@@ -82,8 +90,18 @@ class SearchService:
              for s in scored],
         )  # fmt: skip
 
+    def _opened(self, rows: list[tuple[str, str, str]]) -> Iterator[tuple[str, str]]:
+        """Decrypt only the candidates; a shredded state's rows are skipped, never shown."""
+        for pid, jurisdiction, doc in rows:
+            try:
+                yield pid, self._codec.open(doc, jurisdiction, pid)
+            except KeyDestroyed:
+                continue
+
     def status(self, actor: Actor, pointer_id: str) -> CardStatus:
         authorize(actor, Permission.INQUIRY_STATUS)
+        if self.guard:
+            self.guard.before_status(actor)
         with self._uow() as uow:
             row = uow.pointers.by_pointer_id(pointer_id)
             if row is None:

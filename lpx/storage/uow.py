@@ -12,6 +12,13 @@ from lpx.storage.repositories import (
     JurisdictionRepository,
     PointerRepository,
 )
+from lpx.storage.workflow_repositories import (
+    CaseRepository,
+    MatchLookup,
+    NotificationRepository,
+    TransferRepository,
+    WithdrawalRepository,
+)
 
 
 class UnitOfWork:
@@ -20,6 +27,12 @@ class UnitOfWork:
     credentials: CredentialRepository
     jurisdictions: JurisdictionRepository
     inquiries: InquiryRepository
+    # The state-to-state workflows (lpx/storage/workflow_repositories.py).
+    matches: MatchLookup
+    cases: CaseRepository
+    transfers: TransferRepository
+    notifications: NotificationRepository
+    withdrawals: WithdrawalRepository
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -31,6 +44,11 @@ class UnitOfWork:
         self.credentials = CredentialRepository(self.conn)
         self.jurisdictions = JurisdictionRepository(self.conn)
         self.inquiries = InquiryRepository(self.conn)
+        self.matches = MatchLookup(self.conn)
+        self.cases = CaseRepository(self.conn)
+        self.transfers = TransferRepository(self.conn)
+        self.notifications = NotificationRepository(self.conn)
+        self.withdrawals = WithdrawalRepository(self.conn)
         return self
 
     def commit(self) -> None:

@@ -32,12 +32,14 @@ def _out(row: PointerRow) -> PointerOut:
     )  # fmt: skip
 
 
-@router.post("/batch", response_model=BatchOut, summary="Add or update up to 1000 own pointers")
+@router.post("/batch", response_model=BatchOut, summary="Add or update up to 1000 own pointers",
+             response_model_exclude_defaults=True)  # fmt: skip
 def upsert_batch(body: PointerBatchIn, actor: ActorDep, hub: HubDep) -> BatchOut:
     """All or nothing: one invalid pointer rejects the batch. Idempotent on record_id."""
     records = [p.to_domain(actor.jurisdiction) for p in body.pointers]
     result = hub.pointers.upsert_batch(actor, records)
-    return BatchOut(added=result.added, updated=result.updated, unchanged=result.unchanged)
+    return BatchOut(added=result.added, updated=result.updated, unchanged=result.unchanged,
+                    cases_opened=result.cases_opened)  # fmt: skip
 
 
 @router.put("/records/{record_id}", response_model=PointerOut, summary="Add or update one",

@@ -50,7 +50,8 @@ def _operations() -> list[tuple[str, str]]:
     """Every (method, path) the app serves, read from a hub-less app at collection time."""
     app = create_app(cast(Hub, object()))
     routes = [c.original_route for c in iter_route_contexts(app.routes)]
-    return sorted((m, r.path) for r in routes if isinstance(r, APIRoute) for m in r.methods)
+    served = [r for r in routes if isinstance(r, APIRoute) and r.include_in_schema]
+    return sorted((m, r.path) for r in served for m in r.methods)
 
 
 OPERATIONS = _operations()
@@ -102,6 +103,22 @@ def _steer(case: Any, known: dict[str, list[str]], choice: int | None) -> None:
                 item["record_id"] = f"F{choice}-{i}"
 
 
+# Public by design: liveness, the transparency report, and what mDL verifiers fetch.
+PUBLIC_PATHS = frozenset({"/v1/health", "/v1/transparency", "/transparency", "/v1/trust-list",
+                          "/v1/trust-list/key", "/v1/status-lists/{state}"})  # fmt: skip
+# A success needs state the fuzzer cannot invent (a case, transfer or outside request id, a
+# CA-signed certificate, a confirmed withdrawal, a person in scope); these are still fuzzed
+# for 5xx and schema conformance, and their successes are tested in tests/integration/*.
+NEEDS_REAL_STATE = frozenset({
+    ("GET", "/v1/cases/{case_id}"), ("POST", "/v1/cases/{case_id}/transitions"),
+    ("GET", "/v1/transfers/{transfer_id}"), ("POST", "/v1/transfers/{transfer_id}/answer"),
+    ("POST", "/v1/transfers"), ("POST", "/v1/outside-requests"),
+    ("POST", "/v1/outside-decisions"), ("POST", "/v1/outside-objections"),
+    ("POST", "/v1/withdrawal"), ("PUT", "/v1/mdl/iaca"), ("POST", "/v1/mdl/credentials"),
+    ("PUT", "/v1/notifications/webhook"), ("GET", "/v1/status-lists/{state}"),
+})  # fmt: skip
+
+
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
 def test_fuzz_operation(hub: Hub, method: str, path: str) -> None:
     app = create_app(hub)
@@ -130,10 +147,11 @@ def test_fuzz_operation(hub: Hub, method: str, path: str) -> None:
         for header in ("Authorization", "X-LPX-User"):
             (case.headers or {}).pop(header, None)
         response = case.call_and_validate(checks=CHECKS)
-        if path != "/v1/health":
+        if path not in PUBLIC_PATHS:
             assert response.status_code == 401
 
     signed_in()
     # The fuzzer got through authentication and validation into the service at least once.
-    assert any(200 <= s < 300 for s in statuses), statuses
+    if (method, path) not in NEEDS_REAL_STATE:
+        assert any(200 <= s < 300 for s in statuses), statuses
     anonymous()

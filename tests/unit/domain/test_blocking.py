@@ -54,3 +54,25 @@ def test_hashed_keys_depend_on_the_index_key() -> None:
     assert a != b
     assert -(2**63) <= a < 2**63
     assert hash_key(b"k1" * 16, "L|KRS|1980-03-05") == a
+
+
+@pytest.mark.parametrize(
+    "probe",
+    [
+        Identity("Wilma", "Garsia", date(1980, 3, 5)),  # both names misspelt (P)
+        Identity("William", "Gomez", date(1980, 3, 9)),  # surname and day wrong (R)
+        Identity("Zed", "Garcia Lopez", date(1975, 1, 1), ssn=SSN),  # first + DOB wrong (H)
+        Identity("William", "Quux", date(1975, 1, 1), ssn=SSN),  # last + DOB wrong (G)
+    ],
+)
+def test_two_field_errors_keep_a_shared_key(probe: Identity) -> None:
+    assert shares_a_key(probe)
+
+
+def test_unknown_dob_still_blocks_on_ssn_and_names() -> None:
+    stored = MatchProfile.of(STORED, dob_known=False)
+    probe = MatchProfile.of(Identity("William", "Garcia Lopez", date(1980, 3, 5), ssn=SSN))
+    keys = pointer_keys(stored)
+    assert keys
+    assert not any(date(1980, 3, 5).isoformat() in k for k in keys)
+    assert inquiry_keys(probe) & keys

@@ -116,3 +116,14 @@ def test_name_levels_read_swapped_and_aka_names() -> None:
     maiden = profile(None, "Maria", "Lopez")
     swapped = NormalizedName.of(maiden.name.last, maiden.name.first)
     assert name_levels(maiden, swapped, married) == ("exact", "exact", "aka")
+
+
+def test_unknown_dob_is_a_null_level_and_weighs_nothing() -> None:
+    from lpx.domain.model import MatchModel
+
+    assert compare_dob(None, date(1980, 3, 5)) == "null"
+    assert compare_dob(date(1980, 3, 5), None) == "null"
+    assert MatchModel().weight("dob", "null") == 0.0
+    unknown = MatchProfile.of(Identity("Ann", "Lee", date(1980, 3, 5)), dob_known=False)
+    assert unknown.dob is None
+    assert MatchProfile.from_dict(unknown.to_dict()) == unknown

@@ -78,9 +78,7 @@ def test_normalized_name_keeps_parts_and_keys() -> None:
     assert n.last_phonetic == phonetic("cruzgarcia")
 
 
-names = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=40
-)
+names = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=40)
 
 
 @given(names)

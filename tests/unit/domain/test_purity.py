@@ -40,7 +40,8 @@ def test_exported_members() -> None:
         "Card", "CardType", "Identity", "PointerRecord", "SsnTokens", "Status", "Sex",
         "FieldError", "ValidationFailed", "DomainError", "MatchProfile", "NormalizedName",
         "MatchModel", "Purpose", "SearchInquiry", "ScoredPair", "rank",
-        "pointer_keys", "inquiry_keys",
+        "pointer_keys", "inquiry_keys", "ProfileArrays", "levels", "estimate_u",
+        "expectation_maximisation", "frequency_table",
     }  # fmt: skip
     for name in lpx.domain.__all__:
         assert getattr(lpx.domain, name) is not None

@@ -1,0 +1,284 @@
+"""The comparison engine on arrays: every field's level for many pairs at once.
+
+:func:`lpx.domain.linkage.compare` states the levels one pair at a time; this module
+computes the very same levels for aligned arrays of profiles (probe side ``a``, candidate
+side ``b``) with numpy and ``rapidfuzz.process.cpdist``, so scoring a block of 500
+candidates or a million dedupe pairs costs a few array passes instead of a Python call
+chain per pair. A property test holds it to exact agreement with the scalar functions.
+The only per-pair Python left is the rare candidate that carries AKA names, which goes
+through the scalar :func:`~lpx.domain.comparison.name_levels`.
+
+Levels are small integers, the position in :data:`LEVELS`; weights come from a per-field
+table (:func:`weight_table`), so summing them is one gather per field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import NDArray
+from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.process import cpdist
+
+from lpx.domain.comparison import JW_HIGH, JW_MID, name_levels
+from lpx.domain.model import FIELDS, MatchModel
+from lpx.domain.names import NormalizedName, _namer, name_variants
+from lpx.domain.profile import MatchProfile
+
+LEVELS: dict[str, tuple[str, ...]] = {
+    "first_name": ("null", "exact", "nickname", "jw_high", "jw_mid", "initial", "else"),
+    "last_name": ("null", "exact", "one_of_two", "jw_high", "phonetic", "jw_mid", "else"),
+    "name_order": ("same", "swapped", "aka"),
+    "middle_name": ("null", "exact", "initial", "else"),
+    "suffix": ("null", "exact", "one_missing", "else"),
+    "dob": ("null", "exact", "day_month_swapped", "one_digit", "same_year", "else"),
+    "sex": ("null", "exact", "else"),
+    "ssn": ("null", "exact", "one_digit", "else"),
+}
+_FIRST_RANK = np.array([1, 6, 5, 4, 3, 2, 0])  # comparison._LEVEL_RANK, in LEVELS order
+_LAST_RANK = np.array([1, 6, 5, 4, 3, 3, 0])
+_PARTS = 3  # surname parts compared in arrays; longer surnames go the scalar way
+_MASKED = 5
+
+Strs = NDArray[np.str_]
+Ints = NDArray[np.int64]
+Levels = dict[str, NDArray[np.int8]]
+
+
+def _strs(values: Sequence[str]) -> Strs:
+    return np.array(values, dtype=np.str_) if values else np.empty(0, dtype="<U1")
+
+
+@dataclass(frozen=True, slots=True)
+class NameArrays:
+    """One name per row: the fields a name comparison reads."""
+
+    first: Strs
+    root: Strs
+    last: Strs
+    last_phonetic: Strs
+    parts: Strs  # (n, _PARTS), "" padded
+    many_parts: NDArray[np.bool_]
+
+    @classmethod
+    def of(cls, names: Sequence[NormalizedName]) -> NameArrays:
+        parts = np.full((len(names), _PARTS), "", dtype=object)
+        for i, n in enumerate(names):
+            parts[i, : min(len(n.last_parts), _PARTS)] = n.last_parts[:_PARTS]
+        return cls(_strs([n.first for n in names]), _strs([n.first_root for n in names]),
+                   _strs([n.last for n in names]), _strs([n.last_phonetic for n in names]),
+                   parts.astype(np.str_) if len(names) else np.empty((0, _PARTS), "<U1"),
+                   np.array([len(n.last_parts) > _PARTS for n in names], dtype=bool))  # fmt: skip
+
+    def take(self, index: Ints) -> NameArrays:
+        return NameArrays(self.first[index], self.root[index], self.last[index],
+                          self.last_phonetic[index], self.parts[index],
+                          self.many_parts[index])  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileArrays:
+    """Profiles as columns, plus each one's swapped (family-first) name reading."""
+
+    profiles: NDArray[np.object_]  # the MatchProfile of each row
+    name: NameArrays
+    swapped: NameArrays
+    middle: Strs
+    suffix: Strs
+    sex: Strs
+    dob: Ints  # yyyymmdd, -1 when unknown
+    ssn: Strs
+    masked: Strs  # (n, _MASKED), "" padded (a real token is never empty)
+    has_aka: NDArray[np.bool_]
+
+    @classmethod
+    def of(cls, profiles: Sequence[MatchProfile],
+           swapped: Sequence[NormalizedName] | None = None) -> ProfileArrays:  # fmt: skip
+        swapped = swapped if swapped is not None else [swapped_name(p) for p in profiles]
+        masked = [[*p.ssn_masked[:_MASKED], *[""] * (_MASKED - len(p.ssn_masked))]
+                  for p in profiles]  # fmt: skip
+        objects = np.empty(len(profiles), dtype=object)
+        objects[:] = list(profiles)
+        return cls(
+            objects, NameArrays.of([p.name for p in profiles]), NameArrays.of(swapped),
+            _strs([p.name.middle for p in profiles]), _strs([p.name.suffix for p in profiles]),
+            _strs([p.sex for p in profiles]),
+            np.array([p.dob.year * 10000 + p.dob.month * 100 + p.dob.day if p.dob else -1
+                      for p in profiles], dtype=np.int64),
+            _strs([p.ssn_full for p in profiles]),
+            np.array(masked, dtype=np.str_) if profiles else np.empty((0, _MASKED), "<U1"),
+            np.array([bool(p.aka) for p in profiles], dtype=bool),
+        )  # fmt: skip
+
+    def __len__(self) -> int:
+        return len(self.profiles)
+
+    def take(self, index: Ints) -> ProfileArrays:
+        return ProfileArrays(
+            self.profiles[index], self.name.take(index),
+            self.swapped.take(index), self.middle[index], self.suffix[index], self.sex[index],
+            self.dob[index], self.ssn[index], self.masked[index], self.has_aka[index])  # fmt: skip
+
+
+@lru_cache(maxsize=65536)
+def _swapped(first: str, last: str) -> NormalizedName:
+    return NormalizedName.of(last, first)
+
+
+def swapped_name(p: MatchProfile) -> NormalizedName:
+    """The name read family-first, as :func:`lpx.domain.linkage.rank` builds it."""
+    return _swapped(p.name.first, p.name.last)
+
+
+def _jw(a: Strs, b: Strs) -> NDArray[np.float64]:
+    if len(a) == 0:
+        return np.empty(0)
+    return cpdist(a.tolist(), b.tolist(), scorer=JaroWinkler.similarity, dtype=np.float64,
+                  workers=1)  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _nickname_index() -> tuple[Strs, Ints]:
+    """Every name in the nickname data (sorted) and its equivalences as codes ``i * n + j``.
+
+    A name outside the data has only itself as a variant, so only pairs of names inside it
+    can be nickname-equivalent; a pair is then one ``searchsorted`` and one ``isin``.
+    """
+    graph = _namer().nickname_lookup
+    vocab = sorted({n for name, nicks in graph.items() for n in (name, *nicks)} - {""})
+    ids = {n: i for i, n in enumerate(vocab)}
+    size = len(vocab)
+    codes = {ids[x] * size + ids[y] for x in vocab for y in name_variants(x) if y in ids}
+    codes |= {(c % size) * size + c // size for c in codes}
+    return np.array(vocab, dtype=np.str_), np.array(sorted(codes), dtype=np.int64)
+
+
+def _nicknames(a: Strs, b: Strs, todo: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Whether one name is a recorded nickname of the other (only where ``todo``)."""
+    vocab, codes = _nickname_index()
+    out = np.zeros(len(a), dtype=bool)
+    idx = np.flatnonzero(todo)
+    if len(idx) == 0:
+        return out
+    ia = np.minimum(np.searchsorted(vocab, a[idx]), len(vocab) - 1)
+    ib = np.minimum(np.searchsorted(vocab, b[idx]), len(vocab) - 1)
+    known = (vocab[ia] == a[idx]) & (vocab[ib] == b[idx])
+    out[idx] = known & np.isin(ia.astype(np.int64) * len(vocab) + ib, codes)
+    return out
+
+
+def _first_levels(a: NameArrays, b: NameArrays) -> NDArray[np.int8]:
+    fa, fb = a.first, b.first
+    null = (fa == "") | (fb == "")
+    exact = fa == fb
+    nick = (a.root != "") & (a.root == b.root)
+    nick |= _nicknames(fa, fb, ~(null | exact | nick))
+    jw = _jw(fa, fb)
+    short = (np.char.str_len(fa) == 1) | (np.char.str_len(fb) == 1)
+    initial = short & (np.char.ljust(fa, 1).astype("<U1") == np.char.ljust(fb, 1).astype("<U1"))
+    return np.select([null, exact, nick, jw >= JW_HIGH, jw >= JW_MID, initial],
+                     [0, 1, 2, 3, 4, 5], 6).astype(np.int8)  # fmt: skip
+
+
+def _last_levels(a: NameArrays, b: NameArrays) -> NDArray[np.int8]:
+    null = (a.last == "") | (b.last == "")
+    exact = a.last == b.last
+    shared = np.zeros(len(a.last), dtype=bool)
+    for i in range(_PARTS):
+        for j in range(_PARTS):
+            shared |= (a.parts[:, i] != "") & (a.parts[:, i] == b.parts[:, j])
+    jw = _jw(a.last, b.last)
+    phon = (a.last_phonetic != "") & (a.last_phonetic == b.last_phonetic)
+    return np.select([null, exact, shared, jw >= JW_HIGH, phon, jw >= JW_MID],
+                     [0, 1, 2, 3, 4, 5], 6).astype(np.int8)  # fmt: skip
+
+
+def _initial(a: Strs, b: Strs) -> NDArray[np.bool_]:
+    same: NDArray[np.bool_] = np.char.ljust(a, 1).astype("<U1") == np.char.ljust(b, 1).astype("<U1")
+    return same
+
+
+def _dob_levels(a: Ints, b: Ints) -> NDArray[np.int8]:
+    null = (a < 0) | (b < 0)
+    y, md = a // 10000, a % 10000
+    m, d = md // 100, md % 100
+    swapped = (d <= 12) & (d != m) & (b == y * 10000 + d * 100 + m)
+    differ = np.zeros(len(a), dtype=np.int64)
+    x, z = np.abs(a), np.abs(b)
+    for _ in range(8):  # yyyymmdd digits: Levenshtein 1 on equal lengths is one substitution
+        differ += (x % 10) != (z % 10)
+        x, z = x // 10, z // 10
+    return np.select([null, a == b, swapped, differ == 1, y == b // 10000],
+                     [0, 1, 2, 3, 4], 5).astype(np.int8)  # fmt: skip
+
+
+def levels(a: ProfileArrays, b: ProfileArrays) -> Levels:
+    """Each field's level (index into :data:`LEVELS`) for the aligned pairs ``a[i], b[i]``."""
+    first, last = _first_levels(a.name, b.name), _last_levels(a.name, b.name)
+    first_sw, last_sw = _first_levels(a.swapped, b.name), _last_levels(a.swapped, b.name)
+    take_sw = (_FIRST_RANK[first_sw] + _LAST_RANK[last_sw]) > (
+        _FIRST_RANK[first] + _LAST_RANK[last]
+    )
+    order = take_sw.astype(np.int8)
+    first, last = np.where(take_sw, first_sw, first), np.where(take_sw, last_sw, last)
+    scalar = np.flatnonzero(b.has_aka | a.name.many_parts | b.name.many_parts
+                            | a.swapped.many_parts)  # fmt: skip
+    for i in scalar.tolist():
+        f, la, o = name_levels(
+            a.profiles[i],
+            _swapped(a.profiles[i].name.first, a.profiles[i].name.last),
+            b.profiles[i],
+        )
+        first[i], last[i] = LEVELS["first_name"].index(f), LEVELS["last_name"].index(la)
+        order[i] = LEVELS["name_order"].index(o)
+    mid_null = (a.middle == "") | (b.middle == "")
+    mid_short = (np.char.str_len(a.middle) == 1) | (np.char.str_len(b.middle) == 1)
+    middle = np.select([mid_null, a.middle == b.middle, mid_short & _initial(a.middle, b.middle)],
+                       [0, 1, 2], 3)  # fmt: skip
+    sa, sb = a.suffix == "", b.suffix == ""
+    suffix = np.select([sa & sb, a.suffix == b.suffix, sa | sb], [0, 1, 2], 3)
+    sex = np.select([(a.sex == "") | (b.sex == ""), a.sex == b.sex], [0, 1], 2)
+    ssn_null = (a.ssn == "") | (b.ssn == "")
+    ssn = np.select(
+        [ssn_null, a.ssn == b.ssn, ((a.masked == b.masked) & (a.masked != "")).any(axis=1)],
+        [0, 1, 2],
+        3,
+    )
+    return {"first_name": first.astype(np.int8), "last_name": last.astype(np.int8),
+            "name_order": order, "middle_name": middle.astype(np.int8),
+            "suffix": suffix.astype(np.int8), "dob": _dob_levels(a.dob, b.dob),
+            "sex": sex.astype(np.int8), "ssn": ssn.astype(np.int8)}  # fmt: skip
+
+
+def weight_table(model: MatchModel) -> dict[str, NDArray[np.float64]]:
+    """Each field's weight per level index (0 for a level the model has no m/u for)."""
+    return {f: np.array([model.weight(f, lv) for lv in LEVELS[f]]) for f in FIELDS}
+
+
+def weights(
+    lv: Levels,
+    model: MatchModel,
+    b: ProfileArrays,
+    table: dict[str, NDArray[np.float64]] | None = None,
+) -> NDArray[np.float64]:
+    """Match weights of the pairs: the level weights summed, with the term-frequency
+    adjustment of exact first and last names (the candidate's value; AKA readings excluded)."""
+    table = table or weight_table(model)
+    total = np.zeros(len(lv["dob"]))
+    for f in FIELDS:
+        total += table[f][lv[f]]
+    not_aka = lv["name_order"] != 2
+    for f, values in (("first_name", b.name.first), ("last_name", b.name.last)):
+        if model.tf.get(f):
+            hit = np.flatnonzero((lv[f] == 1) & not_aka)
+            if len(hit):
+                total[hit] += model.tf_adjustments(f, values[hit].tolist())
+    return total
+
+
+def evidence(lv: Levels, i: int) -> dict[str, str]:
+    """The level names of pair ``i``, as :func:`lpx.domain.linkage.compare` returns them."""
+    return {f: LEVELS[f][int(lv[f][i])] for f in FIELDS}

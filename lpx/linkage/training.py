@@ -1,0 +1,92 @@
+"""Training a match model on loaded records: u from random pairs, m by EM, λ, name TF.
+
+The offline half of ``lpx model train``: profiles come from :mod:`lpx.linkage.records`
+(or the hub's pointers), levels from the one engine (:mod:`lpx.domain.vectorized`), and
+the estimation itself is pure (:mod:`lpx.domain.estimation`). Training rules, as Splink's
+``estimate_parameters_using_expectation_maximisation``: pairs sharing a full name train
+every other field; pairs sharing a DOB train the name fields (and the rest again).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable, Sequence
+from dataclasses import replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lpx.domain.estimation import EmResult, assemble, estimate_u, expectation_maximisation
+from lpx.domain.frequency import frequency_table
+from lpx.domain.model import MatchModel
+from lpx.domain.vectorized import LEVELS, Levels, ProfileArrays, levels
+from lpx.linkage.records import RecordTable
+from lpx.linkage.scoring import record_arrays
+
+NAME_RULE = ("dob", "ssn", "middle_name", "suffix", "sex")
+DOB_RULE = ("first_name", "last_name", "name_order", "ssn", "middle_name", "suffix", "sex")
+_CHUNK = 200_000
+_MAX_GROUP = 50  # larger blocks (a very common name) are skipped: they add little but pairs
+
+
+def _levels(arrays: ProfileArrays, a: NDArray[np.int64], b: NDArray[np.int64]) -> Levels:
+    parts = [levels(arrays.take(a[i:i + _CHUNK]), arrays.take(b[i:i + _CHUNK]))
+             for i in range(0, len(a), _CHUNK)]  # fmt: skip
+    return {f: np.concatenate([p[f] for p in parts]) for f in LEVELS}
+
+
+def _block_pairs(
+    keys: Sequence[Hashable | None], cap: int, rng: np.random.Generator
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    groups: dict[Hashable, list[int]] = defaultdict(list)
+    for i, k in enumerate(keys):
+        if k is not None:
+            groups[k].append(i)
+    a: list[int] = []
+    b: list[int] = []
+    for members in groups.values():
+        if 1 < len(members) <= _MAX_GROUP:
+            for x in range(len(members)):
+                a.extend([members[x]] * (len(members) - x - 1))
+                b.extend(members[x + 1 :])
+    aa, bb = np.array(a, dtype=np.int64), np.array(b, dtype=np.int64)
+    if len(aa) > cap:
+        keep = rng.choice(len(aa), cap, replace=False)
+        aa, bb = aa[keep], bb[keep]
+    return aa, bb
+
+
+def train_model(records: RecordTable, base: MatchModel | None = None, *,
+                random_pairs: int = 1_000_000, max_pairs: int = 500_000, seed: int = 1,
+                version: str = "trained") -> MatchModel:  # fmt: skip
+    """Estimate u, m, λ and the name frequency tables from ``records`` (no labels)."""
+    base = base or MatchModel()
+    rng = np.random.default_rng(seed)
+    arrays = record_arrays(records)
+    n = len(records)
+    a = rng.integers(0, n, random_pairs)
+    b = (a + rng.integers(1, n, random_pairs)) % n  # never a record with itself
+    u = estimate_u(_levels(arrays, a, b), LEVELS, base)
+    profiles = records.profiles
+    name_keys = [(p.name.first, p.name.last) if p.name.first and p.name.last else None
+                 for p in profiles]  # fmt: skip
+    dob_keys = [p.dob for p in profiles]
+    trained: list[tuple[tuple[str, ...], EmResult]] = []
+    counts = []
+    for keys, fields in ((name_keys, NAME_RULE), (dob_keys, DOB_RULE)):
+        pa_, pb = _block_pairs(keys, max_pairs, rng)
+        if len(pa_) == 0:
+            continue
+        result = expectation_maximisation(_levels(arrays, pa_, pb), fields, LEVELS, base, u)
+        trained.append((fields, result))
+        counts.append(len(pa_))
+    model = assemble(base, LEVELS, u, trained, base.prior, version)
+    if trained and trained[0][0] == NAME_RULE:
+        # λ: matches among full-name pairs, over the share of matches agreeing on both names.
+        agree = model.mu["first_name"]["exact"][0] * model.mu["last_name"]["exact"][0]
+        matches = trained[0][1].share * counts[0] / max(agree, 1e-9)
+        model = replace(model, prior=float(np.clip(matches / (n * (n - 1) / 2), 1e-12, 0.5)))
+    first, first_floor = frequency_table(p.name.first for p in profiles)
+    last, last_floor = frequency_table(p.name.last for p in profiles)
+    return replace(model, tf={"first_name": first, "last_name": last},
+                   tf_floor={"first_name": first_floor, "last_name": last_floor})  # fmt: skip

@@ -1,0 +1,213 @@
+"""Duplicate cases: opened when a pointer write matches other pointers, resolved by the SORs.
+
+Opening runs inside the pointer write's transaction (``CaseOpener.after_write``), so a batch
+and the cases it raises commit together. A pair already in an active case is not raised
+again; a pair resolved as different people is remembered by its pointer ids and a
+fingerprint of both identity documents, so card-only updates never re-raise it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from lpx.audit.entries import MAX_IDS, Action, AuditEvent
+from lpx.audit.service import AuditLog
+from lpx.auth.permissions import Permission
+from lpx.auth.policy import Actor, authorize
+from lpx.domain.cases import (
+    ACTIVE,
+    DEFAULT_MAX_AGE,
+    CaseStatus,
+    CaseView,
+    TransitionRefused,
+    check_party,
+    check_transition,
+    is_overdue,
+    is_real_id_conflict,
+)
+from lpx.domain.model import MatchModel
+from lpx.domain.profile import MatchProfile
+from lpx.keys.provider import KeyDestroyed
+from lpx.services.codec import IdentityCodec
+from lpx.services.errors import Conflict, NotFound
+from lpx.services.matching import FoundPair, Probe, match_batch
+from lpx.services.notifications import notify_many
+from lpx.storage.uow import UnitOfWork
+from lpx.storage.workflow_repositories import CaseEventRow, CaseRow
+
+MAX_LIST = 500
+
+
+def pair_key(a: str, b: str) -> str:
+    return "|".join(sorted((a, b)))
+
+
+def _chunks(ids: Sequence[str]) -> list[tuple[str, ...]]:
+    return [tuple(ids[i : i + MAX_IDS]) for i in range(0, len(ids), MAX_IDS)] or [()]
+
+
+class CaseOpener:
+    """Finds the matches of freshly written pointers and opens the cases they call for."""
+
+    def __init__(self, index_key: bytes, model: MatchModel, audit: AuditLog,
+                 candidate_limit: int = 500) -> None:  # fmt: skip
+        self._index_key = index_key
+        self._model = model
+        self._audit = audit
+        self._candidate_limit = candidate_limit
+
+    def after_write(self, uow: UnitOfWork, actor: Actor, probes: Sequence[Probe],
+                    codec: IdentityCodec) -> dict[str, int]:  # fmt: skip
+        """Open cases for ``probes`` (pointers just written in ``uow``); returns the number
+        opened per counterpart state (the state of the other pointer)."""
+        if not probes:
+            return {}
+        def open_profile(stored: str, jurisdiction: str, pointer_id: str) -> MatchProfile | None:
+            try:
+                return codec.profile(stored, jurisdiction, pointer_id)
+            except KeyDestroyed:
+                return None
+
+        pairs = match_batch(uow.matches, self._index_key, self._model, probes, open_profile,
+                            self._candidate_limit)  # fmt: skip
+        best: dict[str, FoundPair] = {}
+        for p in pairs:
+            key = pair_key(p.probe.pointer_id, p.other.pointer_id)
+            if key not in best or p.scored.weight > best[key].scored.weight:
+                best[key] = p
+        raised = uow.cases.by_pairs(list(best))
+        now = datetime.now(UTC)
+        new: list[CaseRow] = []
+        for key, p in sorted(best.items()):
+            fp = p.fingerprint
+            earlier = raised.get(key, [])
+            if any(CaseStatus(s) in ACTIVE or f == fp for s, f in earlier):
+                continue
+            new.append(self._case(key, fp, p, now))
+        if not new:
+            return {}
+        uow.cases.add_many(new)
+        uow.cases.add_events([c.case_id for c in new], None, CaseStatus.OPEN.value,
+                             actor.jurisdiction, actor.user_id, now)  # fmt: skip
+        self._notify(uow, new)
+        for chunk in _chunks([c.case_id for c in new]):
+            self._audit.append(uow.conn, AuditEvent.by(
+                actor, Action.CASE_TRANSITION, refs=chunk, result_count=len(chunk),
+                jurisdictions=frozenset(j for c in new for j in (c.jurisdiction_a,
+                                                                 c.jurisdiction_b))))  # fmt: skip
+        opened: dict[str, int] = {}
+        for c in new:
+            other = c.jurisdiction_b if c.pointer_a in {p.pointer_id for p in probes} \
+                else c.jurisdiction_a  # fmt: skip
+            opened[other] = opened.get(other, 0) + 1
+        return opened
+
+    @staticmethod
+    def _case(key: str, fp: str, p: FoundPair, now: datetime) -> CaseRow:
+        a, b = p.probe, p.other
+        conflict = is_real_id_conflict(a.real_id, a.status, b.real_id, b.status)
+        return CaseRow(
+            case_id=str(uuid.uuid4()), pair_key=key, identity_fp=fp,
+            pointer_a=a.pointer_id, jurisdiction_a=a.jurisdiction, record_id_a=a.record_id,
+            pointer_b=b.pointer_id, jurisdiction_b=b.jurisdiction, record_id_b=b.record_id,
+            weight=p.scored.weight, match_class=p.scored.match_class,
+            evidence=json.dumps(p.scored.evidence, sort_keys=True), real_id_conflict=conflict,
+            status=CaseStatus.OPEN.value, opened_at=now, updated_at=now,
+        )  # fmt: skip
+
+    @staticmethod
+    def _notify(uow: UnitOfWork, cases: Sequence[CaseRow]) -> None:
+        per_state: dict[str, list[tuple[str, str, dict[str, object]]]] = {}
+        for c in cases:
+            detail = {"case_id": c.case_id, "status": c.status,
+                      "real_id_conflict": c.real_id_conflict,
+                      "jurisdictions": sorted({c.jurisdiction_a, c.jurisdiction_b})}
+            for j in {c.jurisdiction_a, c.jurisdiction_b}:
+                per_state.setdefault(j, []).append(("case.opened", c.case_id, detail))
+        for j, items in sorted(per_state.items()):
+            notify_many(uow, j, items)
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    row: CaseRow
+    overdue: bool
+    history: tuple[CaseEventRow, ...] = ()
+
+
+class CaseService:
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], audit: AuditLog,
+                 max_age: timedelta = DEFAULT_MAX_AGE) -> None:  # fmt: skip
+        self._uow = uow_factory
+        self._audit = audit
+        self.max_age = max_age
+
+    def list_own(self, actor: Actor, statuses: Sequence[CaseStatus] | None = None,
+                 older_than: timedelta | None = None, overdue_only: bool = False,
+                 limit: int = 100, now: datetime | None = None) -> list[Case]:  # fmt: skip
+        """The actor's state's cases, REAL ID conflicts first, then oldest first."""
+        authorize(actor, Permission.CASE_READ_OWN, actor.jurisdiction)
+        now = now or datetime.now(UTC)
+        wanted = [s.value for s in (statuses or sorted(ACTIVE))]
+        before = now - older_than if older_than is not None else None
+        with self._uow() as uow:
+            rows = uow.cases.for_jurisdiction(actor.jurisdiction, wanted, before,
+                                              max(1, min(limit, MAX_LIST)))  # fmt: skip
+        cases = [Case(r, is_overdue(_view(r), now, self.max_age)) for r in rows]
+        return [c for c in cases if c.overdue] if overdue_only else cases
+
+    def get(self, actor: Actor, case_id: str, now: datetime | None = None) -> Case:
+        authorize(actor, Permission.CASE_READ_OWN, actor.jurisdiction)
+        with self._uow() as uow:
+            row = self._party_case(uow, actor, case_id, lock=False)
+            history = tuple(uow.cases.events(case_id))
+        return Case(row, is_overdue(_view(row), now or datetime.now(UTC), self.max_age), history)
+
+    def transition(self, actor: Actor, case_id: str, target: CaseStatus) -> Case:
+        """Move a case on; recorded with who and when, audited, and both states notified."""
+        authorize(actor, Permission.CASE_RESOLVE, actor.jurisdiction)
+        now = datetime.now(UTC)
+        with self._uow() as uow:
+            row = self._party_case(uow, actor, case_id, lock=True)
+            try:
+                check_transition(_view(row), target, actor.jurisdiction)
+            except TransitionRefused as exc:
+                raise Conflict(str(exc)) from None
+            uow.cases.set_status(case_id, target.value, now)
+            uow.cases.add_events([case_id], row.status, target.value, actor.jurisdiction,
+                                 actor.user_id, now)  # fmt: skip
+            parties = sorted({row.jurisdiction_a, row.jurisdiction_b})
+            detail = {"case_id": case_id, "status": target.value, "jurisdictions": parties}
+            for j in parties:
+                notify_many(uow, j, [("case.transition", case_id, detail)])
+            self._audit.append(uow.conn, AuditEvent.by(
+                actor, Action.CASE_TRANSITION, refs=(case_id,), result_count=1,
+                pointer_ids=(row.pointer_a, row.pointer_b),
+                jurisdictions=frozenset(parties)))  # fmt: skip
+            uow.commit()
+            updated = uow.cases.get(case_id)
+            history = tuple(uow.cases.events(case_id))
+        assert updated is not None
+        return Case(updated, is_overdue(_view(updated), now, self.max_age), history)
+
+    @staticmethod
+    def _party_case(uow: UnitOfWork, actor: Actor, case_id: str, lock: bool) -> CaseRow:
+        row = uow.cases.get(case_id, lock=lock)
+        if row is None:
+            raise NotFound(f"No case has the id {case_id}.")
+        try:
+            check_party(_view(row), actor.jurisdiction)
+        except TransitionRefused:
+            # Another pair of states' case: as if it did not exist (no probing of ids).
+            raise NotFound(f"No case has the id {case_id}.") from None
+        return row
+
+
+def _view(row: CaseRow) -> CaseView:
+    opened = row.opened_at if row.opened_at.tzinfo else row.opened_at.replace(tzinfo=UTC)
+    return CaseView(CaseStatus(row.status), row.jurisdiction_a, row.jurisdiction_b, opened,
+                    row.real_id_conflict)  # fmt: skip

@@ -1,0 +1,160 @@
+"""The guard every search passes first: throttles, rate limits, then enumeration detection.
+
+Detection keeps a per-user record of recent inquiry *features* (keyed hashes, no names or
+dates; see lpx/domain/enumeration.py) for ``window`` and purges it after. When a pattern
+trips, the user is refused for a cool-down, an alert is stored for the states whose records
+the user's recent inquiries touched (read from the audit log) and the event is audited.
+Several flagged users under one credential throttle the whole credential, since the user
+id is only what the state's system asserts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from lpx.audit.entries import Action, AuditEvent
+from lpx.audit.service import AuditLog
+from lpx.auth.permissions import Permission
+from lpx.auth.policy import Actor, authorize
+from lpx.domain.enumeration import (
+    Features,
+    Pattern,
+    Thresholds,
+    detect,
+    dob_hash,
+    features_of,
+    sequential_run,
+)
+from lpx.domain.inquiry import SearchInquiry
+from lpx.domain.profile import MatchProfile
+from lpx.services.limits import RateGuard, RateLimited
+from lpx.storage.safeguard_repositories import AlertRow, EnumerationRepository
+
+Now = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionPolicy:
+    window: timedelta = timedelta(hours=24)
+    cooldown: timedelta = timedelta(hours=4)
+    off_hours_utc: tuple[int, int] = (7, 12)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+
+def _aware(d: datetime) -> datetime:
+    return d if d.tzinfo else d.replace(tzinfo=UTC)
+
+
+class InquiryGuard:
+    """Called by SearchService before it answers (one call per inquiry)."""
+
+    def __init__(self, engine: Engine, index_key: bytes, rates: RateGuard, audit: AuditLog,
+                 policy: DetectionPolicy | None = None, now: Now = utcnow) -> None:  # fmt: skip
+        self._engine = engine
+        self._key = index_key
+        self.rates = rates
+        self._audit = audit
+        self.policy = policy or DetectionPolicy()
+        self._now = now
+
+    def before_status(self, actor: Actor) -> None:
+        self._refuse_if_throttled(actor, self._now())
+        self.rates.admit(actor)
+
+    def before_search(self, actor: Actor, inquiry: SearchInquiry) -> None:
+        now = self._now()
+        self._refuse_if_throttled(actor, now)
+        self.rates.admit(actor)
+        p = self.policy
+        surname = MatchProfile.of(inquiry.identity).name.last_phonetic
+        current = features_of(self._key, inquiry.identity.dob, surname, now, p.off_hours_utc)
+        since = now - p.window
+        with self._engine.begin() as conn:
+            repo = EnumerationRepository(conn)
+            rows = repo.features(actor.jurisdiction, actor.user_id, since)
+            recent = [Features(r.dob_hash, r.surname_hash, r.off_hours) for r in rows]
+            seen = {f.dob_hash for f in recent}
+            run = sequential_run(
+                inquiry.identity.dob,
+                seen,
+                lambda d: dob_hash(self._key, d),
+                p.thresholds.sequential_step,
+                p.thresholds.sequential_run,
+            )
+            inquiries, misses = repo.outcomes(actor.jurisdiction, actor.user_id, since)
+            repo.add_feature(actor.jurisdiction, actor.user_id, now, current.dob_hash,
+                             current.surname_hash, current.off_hours)  # fmt: skip
+            repo.purge_features(since)
+            patterns = detect(current, recent, run, inquiries, misses, p.thresholds)
+            if patterns:
+                self._flag(repo, conn, actor, patterns, now)
+        if patterns:
+            raise self._refusal(now + p.cooldown, now)
+
+    def _flag(self, repo: EnumerationRepository, conn: object, actor: Actor,
+              patterns: list[Pattern], now: datetime) -> None:  # fmt: skip
+        since_us = int((now - self.policy.window).timestamp() * 1_000_000)
+        touched = repo.touched_states(actor.jurisdiction, actor.user_id, since_us)
+        touched.add(actor.jurisdiction)
+        self._alert(repo, conn, actor, actor.user_id, [p.value for p in patterns], now, touched)
+        flagged = repo.flagged_users(actor.credential_id, now - self.policy.window)
+        if flagged >= self.policy.thresholds.flagged_users:
+            self._alert(repo, conn, actor, f"credential:{actor.credential_id}",
+                        [Pattern.MANY_USERS_FLAGGED.value], now, touched)  # fmt: skip
+
+    def _alert(self, repo: EnumerationRepository, conn: object, actor: Actor, user: str,
+               patterns: list[str], now: datetime, touched: set[str]) -> None:  # fmt: skip
+        alert_id = str(uuid.uuid4())
+        repo.add_alert(alert_id, actor.jurisdiction, user, actor.credential_id, patterns,
+                       now, now + self.policy.cooldown, touched)  # fmt: skip
+        # A throttle is a policy change on the user; refs name the alert and its patterns.
+        self._audit.append(
+            repo.conn,
+            AuditEvent.by(
+                actor,
+                Action.POLICY_CHANGE,
+                jurisdictions=frozenset(touched),
+                refs=(f"enumeration-alert:{alert_id}", *(f"pattern:{p}" for p in patterns)),
+            ),
+        )
+
+    def _refuse_if_throttled(self, actor: Actor, now: datetime) -> None:
+        with self._engine.connect() as conn:
+            repo = EnumerationRepository(conn)
+            until = repo.throttled_until(actor.jurisdiction, actor.user_id, now)
+            cred = repo.credential_throttled_until(actor.credential_id, now)
+        latest = max((_aware(d) for d in (until, cred) if d is not None), default=None)
+        if latest is not None:
+            raise self._refusal(latest, now)
+
+    @staticmethod
+    def _refusal(until: datetime, now: datetime) -> RateLimited:
+        wait = int((until - now).total_seconds()) + 1
+        return RateLimited(
+            "Searches by this user are paused: recent inquiries look like a search through "
+            "many people (harvesting) rather than applicants at a counter. The states whose "
+            "records were touched have been alerted; ask your state administrator. "
+            f"Searching resumes in {wait // 60 + 1} minutes.",
+            wait,
+        )
+
+
+class AlertService:
+    """Enumeration alerts, as the states whose records were touched see them."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def alerts(self, actor: Actor) -> list[AlertRow]:
+        authorize(actor, Permission.ALERT_READ_OWN, actor.jurisdiction)
+        with self._engine.connect() as conn:
+            return EnumerationRepository(conn).alerts_for(actor.jurisdiction)

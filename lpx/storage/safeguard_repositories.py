@@ -1,0 +1,330 @@
+"""Repositories of the safeguard tables (lpx/storage/safeguard_tables.py), on a caller's
+connection like the others, so a service's writes commit or roll back together."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Integer, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from lpx.storage import safeguard_tables as s
+from lpx.storage import tables as t
+
+
+class RateCounterRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def increment(self, key: str, window_start: int) -> int:
+        """Add one to the window's count and return it: one atomic upsert on both backends."""
+        dialect: Any = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        c = s.rate_counters.c
+        stmt = dialect.insert(s.rate_counters).values(key=key, window_start=window_start, count=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[c.key, c.window_start], set_={"count": c.count + 1}
+        ).returning(c.count)
+        return int(self.conn.execute(stmt).scalar_one())
+
+    def purge_before(self, window_start: int) -> None:
+        c = s.rate_counters.c
+        self.conn.execute(delete(s.rate_counters).where(c.window_start < window_start))
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureRow:
+    at: datetime
+    dob_hash: str
+    surname_hash: str
+    off_hours: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    alert_id: str
+    jurisdiction: str
+    user_id: str
+    patterns: tuple[str, ...]
+    created_at: datetime
+    throttled_until: datetime
+    states: tuple[str, ...]
+
+
+class EnumerationRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add_feature(self, jurisdiction: str, user_id: str, at: datetime, dob_hash: str,
+                    surname_hash: str, off_hours: bool) -> None:  # fmt: skip
+        self.conn.execute(insert(s.enumeration_features).values(
+            jurisdiction=jurisdiction, user_id=user_id, at=at, dob_hash=dob_hash,
+            surname_hash=surname_hash, off_hours=int(off_hours)))  # fmt: skip
+
+    def features(self, jurisdiction: str, user_id: str, since: datetime) -> list[FeatureRow]:
+        c = s.enumeration_features.c
+        rows = self.conn.execute(
+            select(c.at, c.dob_hash, c.surname_hash, c.off_hours)
+            .where(c.jurisdiction == jurisdiction, c.user_id == user_id, c.at >= since)
+            .order_by(c.at)
+        )
+        return [FeatureRow(r.at, r.dob_hash, r.surname_hash, bool(r.off_hours)) for r in rows]
+
+    def purge_features(self, before: datetime) -> int:
+        c = s.enumeration_features.c
+        return self.conn.execute(delete(s.enumeration_features).where(c.at < before)).rowcount
+
+    def outcomes(self, jurisdiction: str, user_id: str, since: datetime) -> tuple[int, int]:
+        """(inquiries, misses) of the user since ``since``, from the inquiries table."""
+        c = t.inquiries.c
+        row = self.conn.execute(
+            select(
+                func.count(), func.coalesce(func.sum((c.candidates == 0).cast(Integer)), 0)
+            ).where(c.jurisdiction == jurisdiction, c.user_id == user_id, c.created_at >= since)
+        ).one()
+        return int(row[0]), int(row[1])
+
+    def throttled_until(self, jurisdiction: str, user_id: str, now: datetime) -> datetime | None:
+        c = s.enumeration_alerts.c
+        return self.conn.execute(
+            select(func.max(c.throttled_until)).where(
+                c.jurisdiction == jurisdiction, c.user_id == user_id, c.throttled_until > now)
+        ).scalar_one_or_none()  # fmt: skip
+
+    def flagged_users(self, credential_id: int, since: datetime) -> int:
+        c = s.enumeration_alerts.c
+        q = select(func.count(func.distinct(c.user_id))).where(
+            c.credential_id == credential_id, c.created_at >= since, ~c.user_id.like("credential:%")
+        )
+        return int(self.conn.execute(q).scalar_one())
+
+    def credential_throttled_until(self, credential_id: int, now: datetime) -> datetime | None:
+        c = s.enumeration_alerts.c
+        return self.conn.execute(
+            select(func.max(c.throttled_until)).where(
+                c.credential_id == credential_id, c.throttled_until > now,
+                c.patterns.like("%credential%"))
+        ).scalar_one_or_none()  # fmt: skip
+
+    def add_alert(self, alert_id: str, jurisdiction: str, user_id: str, credential_id: int,
+                  patterns: Sequence[str], at: datetime, until: datetime,
+                  states: Iterable[str]) -> None:  # fmt: skip
+        self.conn.execute(insert(s.enumeration_alerts).values(
+            alert_id=alert_id, jurisdiction=jurisdiction, user_id=user_id,
+            credential_id=credential_id, patterns=",".join(patterns)[:200], created_at=at,
+            throttled_until=until))  # fmt: skip
+        codes = sorted(set(states))
+        if codes:
+            self.conn.execute(
+                insert(s.enumeration_alert_states),
+                [{"alert_id": alert_id, "jurisdiction": j} for j in codes],
+            )
+
+    def alerts_for(self, jurisdiction: str, limit: int = 200) -> list[AlertRow]:
+        a, st = s.enumeration_alerts.c, s.enumeration_alert_states.c
+        ids = select(st.alert_id).where(st.jurisdiction == jurisdiction)
+        rows = self.conn.execute(
+            select(s.enumeration_alerts).where(a.alert_id.in_(ids))
+            .order_by(a.created_at.desc()).limit(limit)).all()  # fmt: skip
+        states: dict[str, list[str]] = {}
+        if rows:
+            for r in self.conn.execute(
+                select(st.alert_id, st.jurisdiction).where(
+                    st.alert_id.in_([r.alert_id for r in rows])
+                )
+            ):
+                states.setdefault(r.alert_id, []).append(r.jurisdiction)
+        return [AlertRow(r.alert_id, r.jurisdiction, r.user_id, tuple(r.patterns.split(",")),
+                         r.created_at, r.throttled_until, tuple(sorted(states.get(r.alert_id, []))))
+                for r in rows]  # fmt: skip
+
+    def touched_states(self, jurisdiction: str, user_id: str, since_us: int) -> set[str]:
+        """States the user's inquiries touched since ``since_us``, read from the audit log:
+        every entry by a user of ``jurisdiction`` is indexed under it."""
+        import json
+
+        aj, ae = t.audit_entry_jurisdictions.c, t.audit_entries.c
+        rows = self.conn.execute(
+            select(ae.leaf_data).join(t.audit_entry_jurisdictions, aj.seq == ae.seq)
+            .where(aj.jurisdiction == jurisdiction, ae.time_us >= since_us))  # fmt: skip
+        touched: set[str] = set()
+        for (leaf,) in rows:
+            d = json.loads(leaf)
+            actor = d.get("actor", {})
+            if (
+                actor.get("user") == user_id
+                and actor.get("jurisdiction") == jurisdiction
+                and d.get("action") == "inquiry.search"
+                and d.get("result_count", 0) > 0
+            ):
+                touched.update(d.get("jurisdictions", {}))
+        return touched
+
+
+@dataclass(frozen=True, slots=True)
+class OutsideRow:
+    request_id: str
+    requester: str
+    legal_basis: str
+    kind: str
+    individuals: int
+    gag_until: date | None
+    registered_by: str
+    registered_at: datetime
+    outcome: str
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_basis: str | None
+    overruled: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRow:
+    request_id: str
+    jurisdiction: str
+    held_until: date | None
+    sent_at: datetime | None
+    objection_deadline: datetime | None
+    objection: str | None
+    objected_by: str | None
+    objected_at: datetime | None
+
+
+def _outside(r: Any) -> OutsideRow:
+    m = r._mapping
+    return OutsideRow(
+        **{f: m[f] for f in OutsideRow.__dataclass_fields__ if f != "overruled"},
+        overruled=tuple(x for x in (m["overruled"] or "").split(",") if x),
+    )
+
+
+def _notice(r: Any) -> NoticeRow:
+    m = r._mapping
+    return NoticeRow(**{f: m[f] for f in NoticeRow.__dataclass_fields__})
+
+
+class OutsideRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, row: OutsideRow, scope: Sequence[tuple[str, str]],
+            notices: Sequence[NoticeRow]) -> None:  # fmt: skip
+        values = {f: getattr(row, f) for f in OutsideRow.__dataclass_fields__}
+        values["overruled"] = ",".join(row.overruled)
+        self.conn.execute(insert(s.outside_requests).values(**values))
+        if scope:
+            self.conn.execute(insert(s.outside_scope), [
+                {"request_id": row.request_id, "pointer_id": p, "jurisdiction": j}
+                for p, j in scope])  # fmt: skip
+        if notices:
+            self.conn.execute(
+                insert(s.outside_notices),
+                [{f: getattr(n, f) for f in NoticeRow.__dataclass_fields__} for n in notices],
+            )
+
+    def get(self, request_id: str, lock: bool = False) -> OutsideRow | None:
+        q = select(s.outside_requests).where(s.outside_requests.c.request_id == request_id)
+        row = self.conn.execute(q.with_for_update() if lock else q).first()
+        return _outside(row) if row else None
+
+    def all(self, limit: int = 200) -> list[OutsideRow]:
+        q = select(s.outside_requests).order_by(s.outside_requests.c.id.desc()).limit(limit)
+        return [_outside(r) for r in self.conn.execute(q)]
+
+    def notices(self, request_id: str) -> list[NoticeRow]:
+        c = s.outside_notices.c
+        q = select(s.outside_notices).where(c.request_id == request_id).order_by(c.jurisdiction)
+        return [_notice(r) for r in self.conn.execute(q)]
+
+    def notices_for(self, jurisdiction: str) -> list[NoticeRow]:
+        """Notices actually sent to ``jurisdiction`` (held ones stay invisible to it)."""
+        c = s.outside_notices.c
+        q = (
+            select(s.outside_notices)
+            .where(c.jurisdiction == jurisdiction, c.sent_at.is_not(None))
+            .order_by(c.sent_at.desc())
+        )
+        return [_notice(r) for r in self.conn.execute(q)]
+
+    def scope(self, request_id: str, jurisdiction: str | None = None) -> list[tuple[str, str]]:
+        c = s.outside_scope.c
+        q = select(c.pointer_id, c.jurisdiction).where(c.request_id == request_id)
+        if jurisdiction is not None:
+            q = q.where(c.jurisdiction == jurisdiction)
+        return [(r.pointer_id, r.jurisdiction) for r in self.conn.execute(q.order_by(c.pointer_id))]
+
+    def due_notices(self, today: date) -> list[NoticeRow]:
+        c = s.outside_notices.c
+        q = select(s.outside_notices).where(c.sent_at.is_(None), c.held_until <= today)
+        return [_notice(r) for r in self.conn.execute(q)]
+
+    def send(self, request_id: str, jurisdiction: str, at: datetime, deadline: datetime) -> None:
+        c = s.outside_notices.c
+        self.conn.execute(update(s.outside_notices)
+                          .where(c.request_id == request_id, c.jurisdiction == jurisdiction,
+                                 c.sent_at.is_(None))
+                          .values(sent_at=at, objection_deadline=deadline))  # fmt: skip
+
+    def object(self, request_id: str, jurisdiction: str, reason: str, by: str,
+               at: datetime) -> None:  # fmt: skip
+        c = s.outside_notices.c
+        self.conn.execute(update(s.outside_notices)
+                          .where(c.request_id == request_id, c.jurisdiction == jurisdiction)
+                          .values(objection=reason, objected_by=by, objected_at=at))  # fmt: skip
+
+    def decide(self, request_id: str, outcome: str, by: str, at: datetime, basis: str,
+               overruled: Sequence[str]) -> None:  # fmt: skip
+        c = s.outside_requests.c
+        self.conn.execute(update(s.outside_requests).where(c.request_id == request_id).values(
+            outcome=outcome, decided_by=by, decided_at=at, decision_basis=basis,
+            overruled=",".join(sorted(overruled))))  # fmt: skip
+
+
+class TransparencyRepository:
+    """Counts only: the report is public and carries no personal data."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def inquiries(self, start: datetime, end: datetime) -> list[tuple[str, str, int]]:
+        c = t.inquiries.c
+        q = (
+            select(c.jurisdiction, c.purpose, func.count())
+            .where(c.created_at >= start, c.created_at < end)
+            .group_by(c.jurisdiction, c.purpose)
+            .order_by(c.jurisdiction, c.purpose)
+        )
+        return [(r[0], r[1], int(r[2])) for r in self.conn.execute(q)]
+
+    def outside(self, start: datetime, end: datetime) -> list[tuple[str, str, int]]:
+        c = s.outside_requests.c
+        q = (
+            select(c.kind, c.outcome, func.count())
+            .where(c.registered_at >= start, c.registered_at < end)
+            .group_by(c.kind, c.outcome)
+            .order_by(c.kind, c.outcome)
+        )
+        return [(r[0], r[1], int(r[2])) for r in self.conn.execute(q)]
+
+    def gagged_notices(self, start: datetime, end: datetime) -> tuple[int, int]:
+        """(notices delayed by a gag order, of which still held) for requests of the period."""
+        n, r = s.outside_notices.c, s.outside_requests.c
+        q = (
+            select(func.count(), func.coalesce(func.sum((n.sent_at.is_(None)).cast(Integer)), 0))
+            .select_from(s.outside_notices.join(s.outside_requests, n.request_id == r.request_id))
+            .where(n.held_until.is_not(None), r.registered_at >= start, r.registered_at < end)
+        )
+        row = self.conn.execute(q).one()
+        return int(row[0]), int(row[1])
+
+    def alerts(self, start: datetime, end: datetime) -> list[tuple[str, int]]:
+        c = s.enumeration_alerts.c
+        q = (
+            select(c.jurisdiction, func.count())
+            .where(c.created_at >= start, c.created_at < end)
+            .group_by(c.jurisdiction)
+            .order_by(c.jurisdiction)
+        )
+        return [(r[0], int(r[1])) for r in self.conn.execute(q)]

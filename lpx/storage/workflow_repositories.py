@@ -1,0 +1,417 @@
+"""Repositories of the state-to-state workflows (cases, transfers, notifications, withdrawal).
+
+Like lpx/storage/repositories.py they work on the unit of work's connection, so a workflow
+step and its audit entry commit together. Rows come back as small frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, or_, select, update
+
+from lpx.storage import tables as t
+from lpx.storage import workflow_tables as w
+from lpx.storage.repositories import PointerRow, utcnow
+
+KEY_CHUNK = 4000  # bound parameters per IN list (SQLite allows 32766)
+
+
+def _chunks(items: Sequence[Any], size: int = KEY_CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+@dataclass(frozen=True, slots=True)
+class MatchCandidate:
+    """A stored pointer found under a probe's blocking keys, with what case opening needs."""
+
+    pointer_id: str
+    jurisdiction: str
+    record_id: str
+    real_id: bool
+    status: str
+    identity: str
+
+
+class MatchLookup:
+    """Candidate lookup for many probes at once: one index scan per chunk of keys, not one
+    query per pointer, so a 1000-pointer batch costs a few statements."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def under_keys(self, keys: Sequence[int]) -> tuple[dict[int, list[int]], dict[int, Any]]:
+        """(block key -> pointer pks, pk -> candidate) for every pointer under any key."""
+        by_key: dict[int, list[int]] = {}
+        for chunk in _chunks(sorted(set(keys))):
+            rows = self.conn.execute(
+                select(t.pointer_blocks.c.block_key, t.pointer_blocks.c.pointer_pk).where(
+                    t.pointer_blocks.c.block_key.in_(chunk)
+                )
+            )
+            for key, pk in rows:
+                by_key.setdefault(key, []).append(pk)
+        pks = sorted({pk for v in by_key.values() for pk in v})
+        found: dict[int, MatchCandidate] = {}
+        p = t.pointers.c
+        for chunk in _chunks(pks):
+            rows = self.conn.execute(
+                select(p.pk, p.pointer_id, p.jurisdiction, p.record_id, p.real_id, p.status,
+                       p.identity).where(p.pk.in_(chunk))
+            )
+            for r in rows:
+                found[r.pk] = MatchCandidate(r.pointer_id, r.jurisdiction, r.record_id,
+                                             bool(r.real_id), r.status, r.identity)  # fmt: skip
+        return by_key, found
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    case_id: str
+    pair_key: str
+    identity_fp: str
+    pointer_a: str
+    jurisdiction_a: str
+    record_id_a: str
+    pointer_b: str
+    jurisdiction_b: str
+    record_id_b: str
+    weight: float
+    match_class: str
+    evidence: str
+    real_id_conflict: bool
+    status: str
+    opened_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CaseEventRow:
+    from_status: str | None
+    to_status: str
+    jurisdiction: str
+    user_id: str
+    at: datetime
+
+
+def _utc(value: Any) -> Any:
+    """SQLite hands back naive datetimes; every time here is UTC, so say so."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _case(row: Any) -> CaseRow:
+    m = row._mapping
+    return CaseRow(**{f: _utc(m[f]) for f in CaseRow.__dataclass_fields__})
+
+
+class CaseRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def by_pairs(self, pair_keys: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        """pair key -> [(status, identity fingerprint)] of every case raised for the pair."""
+        out: dict[str, list[tuple[str, str]]] = {}
+        for chunk in _chunks(sorted(set(pair_keys))):
+            rows = self.conn.execute(
+                select(w.cases.c.pair_key, w.cases.c.status, w.cases.c.identity_fp)
+                .where(w.cases.c.pair_key.in_(chunk))
+            )  # fmt: skip
+            for key, status, fp in rows:
+                out.setdefault(key, []).append((status, fp))
+        return out
+
+    def add_many(self, rows: Sequence[CaseRow]) -> None:
+        if rows:
+            self.conn.execute(insert(w.cases), [
+                {f: getattr(r, f) for f in CaseRow.__dataclass_fields__} for r in rows])
+
+    def add_events(self, case_ids: Sequence[str], from_status: str | None, to_status: str,
+                   jurisdiction: str, user_id: str, at: datetime) -> None:  # fmt: skip
+        if case_ids:
+            self.conn.execute(insert(w.case_events), [
+                {"case_id": c, "from_status": from_status, "to_status": to_status,
+                 "jurisdiction": jurisdiction, "user_id": user_id, "at": at} for c in case_ids
+            ])  # fmt: skip
+
+    def get(self, case_id: str, lock: bool = False) -> CaseRow | None:
+        q = select(w.cases).where(w.cases.c.case_id == case_id)
+        row = self.conn.execute(q.with_for_update() if lock else q).first()
+        return _case(row) if row else None
+
+    def events(self, case_id: str) -> list[CaseEventRow]:
+        e = w.case_events.c
+        q = select(e.from_status, e.to_status, e.jurisdiction, e.user_id, e.at)
+        rows = self.conn.execute(q.where(e.case_id == case_id).order_by(e.pk))
+        return [CaseEventRow(*(_utc(v) for v in r)) for r in rows]
+
+    def for_jurisdiction(self, jurisdiction: str, statuses: Sequence[str],
+                         opened_before: datetime | None, limit: int) -> list[CaseRow]:  # fmt: skip
+        c = w.cases.c
+        q = select(w.cases).where(
+            or_(c.jurisdiction_a == jurisdiction, c.jurisdiction_b == jurisdiction),
+            c.status.in_(statuses),
+        )
+        if opened_before is not None:
+            q = q.where(c.opened_at < opened_before)
+        q = q.order_by(c.real_id_conflict.desc(), c.opened_at, c.case_id).limit(limit)
+        return [_case(r) for r in self.conn.execute(q)]
+
+    def set_status(self, case_id: str, status: str, at: datetime) -> None:
+        self.conn.execute(update(w.cases).where(w.cases.c.case_id == case_id)
+                          .values(status=status, updated_at=at))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRow:
+    transfer_id: str
+    pointer_id: str
+    from_jurisdiction: str
+    from_record_id: str
+    to_jurisdiction: str
+    to_record_id: str
+    status: str
+    requested_by: str
+    requested_at: datetime
+    answered_by: str | None
+    answered_at: datetime | None
+
+
+def _transfer(row: Any) -> TransferRow:
+    m = row._mapping
+    return TransferRow(**{f: _utc(m[f]) for f in TransferRow.__dataclass_fields__})
+
+
+@dataclass(frozen=True, slots=True)
+class CardUpdate:
+    """The new state's card, which replaces the old one's on the moved pointer."""
+
+    card_type: str
+    real_id: bool
+    status: str
+    issue_date: date | None
+    expiry_date: date | None
+
+
+class TransferRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def lock_pointer(self, pointer_id: str) -> PointerRow | None:
+        """The pointer, row-locked until commit (PostgreSQL), so concurrent transfers of it
+        run one after the other and the later one sees the first one's move."""
+        row = self.conn.execute(
+            select(t.pointers).where(t.pointers.c.pointer_id == pointer_id).with_for_update()
+        ).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return PointerRow(**{f: m[f] for f in PointerRow.__dataclass_fields__})
+
+    def record_taken(self, jurisdiction: str, record_id: str) -> bool:
+        return self.conn.execute(select(t.pointers.c.pk).where(
+            t.pointers.c.jurisdiction == jurisdiction, t.pointers.c.record_id == record_id
+        )).first() is not None  # fmt: skip
+
+    def move_pointer(self, row: PointerRow, to_jurisdiction: str, to_record_id: str,
+                     card: CardUpdate, content_hash: str, identity: str) -> None:  # fmt: skip
+        """Give the pointer to its new SOR: same pointer id and identity, next version."""
+        self.conn.execute(
+            update(t.pointers).where(t.pointers.c.pk == row.pk).values(
+                jurisdiction=to_jurisdiction, record_id=to_record_id,
+                card_type=card.card_type, real_id=card.real_id, status=card.status,
+                issue_date=card.issue_date, expiry_date=card.expiry_date,
+                identity=identity, content_hash=content_hash, version=row.version + 1,
+                updated_at=utcnow())
+        )  # fmt: skip
+
+    def add(self, row: TransferRow) -> None:
+        self.conn.execute(insert(w.transfers).values(
+            **{f: getattr(row, f) for f in TransferRow.__dataclass_fields__}))
+
+    def get(self, transfer_id: str, lock: bool = False) -> TransferRow | None:
+        q = select(w.transfers).where(w.transfers.c.transfer_id == transfer_id)
+        row = self.conn.execute(q.with_for_update() if lock else q).first()
+        return _transfer(row) if row else None
+
+    def latest_for_pointer(self, pointer_id: str) -> TransferRow | None:
+        row = self.conn.execute(select(w.transfers).where(w.transfers.c.pointer_id == pointer_id)
+                                .order_by(w.transfers.c.pk.desc()).limit(1)).first()  # fmt: skip
+        return _transfer(row) if row else None
+
+    def for_jurisdiction(self, jurisdiction: str, statuses: Sequence[str],
+                         limit: int) -> list[TransferRow]:  # fmt: skip
+        c = w.transfers.c
+        rows = self.conn.execute(select(w.transfers).where(
+            or_(c.from_jurisdiction == jurisdiction, c.to_jurisdiction == jurisdiction),
+            c.status.in_(statuses)).order_by(c.requested_at, c.pk).limit(limit))  # fmt: skip
+        return [_transfer(r) for r in rows]
+
+    def answer(self, transfer_id: str, status: str, user_id: str, at: datetime) -> None:
+        self.conn.execute(update(w.transfers).where(w.transfers.c.transfer_id == transfer_id)
+                          .values(status=status, answered_by=user_id, answered_at=at))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationRow:
+    jurisdiction: str
+    seq: int
+    kind: str
+    ref: str
+    body: str
+    created_at: datetime
+    attempts: int
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    jurisdiction: str
+    url: str
+    secret: str
+
+
+def _notification(row: Any) -> NotificationRow:
+    m = row._mapping
+    return NotificationRow(**{f: _utc(m[f]) for f in NotificationRow.__dataclass_fields__})
+
+
+class NotificationRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add_many(self, jurisdiction: str, items: Sequence[tuple[str, str, str]]) -> list[int]:
+        """Append (kind, ref, body) items to the state's feed. The numbers are taken under
+        the state's counter row lock, so they are gapless and commit in order: a cursor
+        never passes a number that a slower transaction commits later."""
+        if not items:
+            return []
+        c = w.notification_counters
+        bump = (update(c).where(c.c.jurisdiction == jurisdiction)
+                .values(value=c.c.value + len(items)).returning(c.c.value))  # fmt: skip
+        bumped = self.conn.execute(bump).first()
+        if bumped is None:
+            self._create_counter(jurisdiction)
+            bumped = self.conn.execute(bump).first()
+        assert bumped is not None
+        last = int(bumped[0])
+        first = last - len(items) + 1
+        hooked = self.webhook(jurisdiction) is not None
+        now = utcnow()
+        self.conn.execute(insert(w.notifications), [
+            {"jurisdiction": jurisdiction, "seq": first + i, "kind": kind, "ref": ref,
+             "body": body, "created_at": now, "attempts": 0,
+             "next_attempt_at": now if hooked else None}
+            for i, (kind, ref, body) in enumerate(items)
+        ])  # fmt: skip
+        return list(range(first, last + 1))
+
+    def _create_counter(self, jurisdiction: str) -> None:
+        table = w.notification_counters
+        if self.conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            stmt: Any = pg_insert(table).on_conflict_do_nothing()
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            stmt = sqlite_insert(table).on_conflict_do_nothing()
+        self.conn.execute(stmt.values(jurisdiction=jurisdiction, value=0))
+
+    def page(self, jurisdiction: str, after: int, limit: int) -> list[NotificationRow]:
+        n = w.notifications.c
+        rows = self.conn.execute(select(w.notifications).where(
+            n.jurisdiction == jurisdiction, n.seq > after).order_by(n.seq).limit(limit))
+        return [_notification(r) for r in rows]
+
+    def due(self, now: datetime, limit: int) -> list[NotificationRow]:
+        n = w.notifications.c
+        rows = self.conn.execute(select(w.notifications).where(
+            n.delivered_at.is_(None), n.next_attempt_at.is_not(None), n.next_attempt_at <= now
+        ).order_by(n.next_attempt_at, n.jurisdiction, n.seq).limit(limit))  # fmt: skip
+        return [_notification(r) for r in rows]
+
+    def delivered(self, jurisdiction: str, seq: int, at: datetime) -> None:
+        self._set(jurisdiction, seq, delivered_at=at, next_attempt_at=None,
+                  attempts=w.notifications.c.attempts + 1, last_error=None)  # fmt: skip
+
+    def failed(self, jurisdiction: str, seq: int, retry_at: datetime | None, error: str) -> None:
+        self._set(jurisdiction, seq, next_attempt_at=retry_at, last_error=error[:200],
+                  attempts=w.notifications.c.attempts + 1)  # fmt: skip
+
+    def _set(self, jurisdiction: str, seq: int, **values: Any) -> None:
+        n = w.notifications.c
+        self.conn.execute(update(w.notifications).where(n.jurisdiction == jurisdiction,
+                                                        n.seq == seq).values(**values))
+
+    def webhook(self, jurisdiction: str) -> Webhook | None:
+        row = self.conn.execute(select(w.webhooks.c.jurisdiction, w.webhooks.c.url,
+                                       w.webhooks.c.secret)
+                                .where(w.webhooks.c.jurisdiction == jurisdiction)).first()
+        return Webhook(*row) if row else None
+
+    def set_webhook(self, jurisdiction: str, url: str, secret: str) -> None:
+        self.conn.execute(delete(w.webhooks).where(w.webhooks.c.jurisdiction == jurisdiction))
+        self.conn.execute(insert(w.webhooks).values(jurisdiction=jurisdiction, url=url,
+                                                    secret=secret, created_at=utcnow()))
+        # Undelivered notifications go out by the new hook too: nothing waits for a poll.
+        n = w.notifications.c
+        self.conn.execute(update(w.notifications).where(
+            n.jurisdiction == jurisdiction, n.delivered_at.is_(None)
+        ).values(next_attempt_at=utcnow(), attempts=0))  # fmt: skip
+
+
+class WithdrawalRepository:
+    """Removes every live row naming a state's pointers; returns the count per table."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def remove_jurisdiction(self, jurisdiction: str) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        c = w.cases.c
+        involved = or_(c.jurisdiction_a == jurisdiction, c.jurisdiction_b == jurisdiction)
+        case_ids = select(c.case_id).where(involved).scalar_subquery()
+        counts["case_events"] = self._delete(w.case_events, w.case_events.c.case_id.in_(case_ids))
+        counts["cases"] = self._delete(w.cases, involved)
+        tc = w.transfers.c
+        counts["transfers"] = self._delete(w.transfers, or_(
+            tc.from_jurisdiction == jurisdiction, tc.to_jurisdiction == jurisdiction))
+        counts["notifications"] = self._delete(
+            w.notifications, w.notifications.c.jurisdiction == jurisdiction)
+        self._delete(w.notification_counters,
+                     w.notification_counters.c.jurisdiction == jurisdiction)
+        counts["webhooks"] = self._delete(w.webhooks, w.webhooks.c.jurisdiction == jurisdiction)
+        pks = select(t.pointers.c.pk).where(t.pointers.c.jurisdiction == jurisdiction)
+        counts["pointer_blocks"] = self._delete(
+            t.pointer_blocks, t.pointer_blocks.c.pointer_pk.in_(pks.scalar_subquery()))
+        counts["pointers"] = self._delete(t.pointers, t.pointers.c.jurisdiction == jurisdiction)
+        return counts
+
+    def _delete(self, table: Any, where: Any) -> int:
+        return int(self.conn.execute(delete(table).where(where)).rowcount)
+
+    def remaining(self, jurisdiction: str) -> int:
+        """Live rows still naming the state (zero after a withdrawal)."""
+        c = w.cases.c
+        total = 0
+        for table, cond in (
+            (t.pointers, t.pointers.c.jurisdiction == jurisdiction),
+            (w.cases, or_(c.jurisdiction_a == jurisdiction, c.jurisdiction_b == jurisdiction)),
+            (w.transfers, or_(w.transfers.c.from_jurisdiction == jurisdiction,
+                              w.transfers.c.to_jurisdiction == jurisdiction)),
+            (w.notifications, w.notifications.c.jurisdiction == jurisdiction),
+        ):  # fmt: skip
+            total += int(self.conn.execute(select(func.count()).select_from(table)
+                                           .where(cond)).scalar_one())  # fmt: skip
+        return total
+
+
+__all__ = ["CardUpdate", "CaseEventRow", "CaseRepository", "CaseRow", "MatchCandidate",
+           "MatchLookup", "NotificationRepository", "NotificationRow", "TransferRepository",
+           "TransferRow", "Webhook", "WithdrawalRepository"]  # fmt: skip

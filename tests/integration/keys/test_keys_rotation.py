@@ -1,0 +1,52 @@
+"""Key rotation: new writes use the new version, old rows stay readable until re-encrypted."""
+
+from __future__ import annotations
+
+from keys_support import actor, raw_identities, record, search, write
+from sqlalchemy import update
+
+from lpx.bootstrap import Hub
+from lpx.domain.profile import MatchProfile
+from lpx.keys.envelope import key_version
+from lpx.services.codec import identity_document
+from lpx.storage import tables as t
+
+
+def _versions(hub: Hub) -> dict[str, int | None]:
+    return {rid: key_version(doc) for rid, (_, doc) in raw_identities(hub, "CA").items()}
+
+
+def test_rotate_then_reencrypt(hub: Hub) -> None:
+    write(hub, "CA", record("CA", "D1"), record("CA", "D2", first="Ana"))
+    assert hub.keys.rotate("CA", "ops") == 2
+    write(hub, "CA", record("CA", "D3", first="Eva"))
+    assert _versions(hub) == {"D1": 1, "D2": 1, "D3": 2}
+    assert hub.pointers.get_own(actor("CA"), "D1").identity.startswith("{")  # v1 still opens
+    assert hub.keys.reencrypt("CA", "ops") == 2
+    assert _versions(hub) == {"D1": 2, "D2": 2, "D3": 2}
+    assert search(hub) == {"CA"}
+    # Re-encryption also re-keyed the fingerprint: a reload changes nothing.
+    result = hub.pointers.upsert_batch(actor("CA"), [record("CA", "D1")])
+    assert (result.updated, result.unchanged) == (0, 1)
+
+
+def test_an_unchanged_reload_after_rotation_reseals_lazily(hub: Hub) -> None:
+    write(hub, "CA", record("CA", "D1"))
+    hub.keys.rotate("CA", "ops")
+    result = hub.pointers.upsert_batch(actor("CA"), [record("CA", "D1")])
+    assert result.updated == 1
+    assert _versions(hub) == {"D1": 2}
+
+
+def test_legacy_plaintext_rows_are_read_and_sealed_by_reencrypt(hub: Hub) -> None:
+    """Rows written before encryption existed (the migration cannot hold keys)."""
+    r = record("CA", "D1")
+    write(hub, "CA", r)
+    plain = identity_document(r.identity, MatchProfile.of(r.identity))
+    with hub.engine.begin() as conn:
+        conn.execute(update(t.pointers).values(identity=plain))
+    assert _versions(hub) == {"D1": None}
+    assert search(hub) == {"CA"}
+    assert hub.keys.reencrypt("CA", "ops") == 1
+    assert _versions(hub) == {"D1": 1}
+    assert '"first_name":"Maria"' in hub.pointers.get_own(actor("CA"), "D1").identity

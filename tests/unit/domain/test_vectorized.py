@@ -1,0 +1,69 @@
+"""The array engine agrees level for level with the scalar ``compare`` on random pairs."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lpx.domain.linkage import compare, rank
+from lpx.domain.model import MatchModel
+from lpx.domain.profile import MatchProfile
+from lpx.domain.records import Identity, Sex, SsnTokens
+from lpx.domain.vectorized import ProfileArrays, evidence, levels, swapped_name
+
+# Small alphabets and name pools so that exact, nickname, one-of-two and near spellings
+# all turn up often, not only "else".
+FIRSTS = ["William", "Bill", "Will", "Wiliam", "Margaret", "Peggy", "J", "John", "Jon", "",
+          "Mary", "Garcia", "Ann", "Anne"]  # fmt: skip
+LASTS = ["Garcia Lopez", "Garcia", "Lopez", "Garcya", "De la Cruz", "Cruz", "Smith", "Smyth",
+         "William", "", "Philips", "Fillips", "A B C D"]  # fmt: skip
+SSNS = [None, SsnTokens("a" * 32, tuple(c * 32 for c in "01234")),
+        SsnTokens("b" * 32, tuple(c * 32 for c in "01239")),
+        SsnTokens("c" * 32, tuple(c * 32 for c in "56789"))]  # fmt: skip
+
+identities = st.builds(
+    Identity,
+    first_name=st.sampled_from(FIRSTS),
+    last_name=st.sampled_from(LASTS),
+    dob=st.sampled_from([date(1980, 3, 5), date(1980, 5, 3), date(1980, 3, 6),
+                         date(1981, 3, 5), date(1980, 11, 20), date(1975, 9, 30)]),
+    middle_name=st.sampled_from(["", "A", "Ann", "Beth"]),
+    suffix=st.sampled_from(["", "Jr", "Sr"]),
+    sex=st.sampled_from([None, Sex.FEMALE, Sex.MALE]),
+    aka_names=st.sampled_from([(), ("Maria Lopez",), ("Smith",)]),
+    ssn=st.sampled_from(SSNS),
+)  # fmt: skip
+profiles = st.tuples(identities, st.booleans()).map(lambda t: MatchProfile.of(t[0], dob_known=t[1]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(profiles, profiles), min_size=1, max_size=30))
+def test_array_levels_equal_scalar_compare(pairs: list[tuple[MatchProfile, MatchProfile]]) -> None:
+    a = ProfileArrays.of([x for x, _ in pairs])
+    b = ProfileArrays.of([y for _, y in pairs])
+    lv = levels(a, b)
+    for i, (x, y) in enumerate(pairs):
+        assert evidence(lv, i) == compare(x, swapped_name(x), y)
+
+
+def test_rank_weights_are_the_sum_of_level_weights() -> None:
+    model = MatchModel()
+    probe = MatchProfile.of(Identity("William", "Garcia", date(1980, 3, 5)))
+    near = MatchProfile.of(Identity("Bill", "Garcia", date(1980, 3, 5)))
+    far = MatchProfile.of(Identity("Olga", "Petrova", date(1990, 1, 1)))
+    (only,) = rank(probe, [("near", near), ("far", far)], model)
+    expected = sum(model.weight(f, lv) for f, lv in only.evidence.items())
+    assert only.key == "near"
+    assert only.weight == round(expected, 3)
+    assert only.evidence == compare(probe, swapped_name(probe), near)
+
+
+def test_empty_block_ranks_nothing() -> None:
+    probe = MatchProfile.of(Identity("Ann", "Lee", date(1980, 3, 5)))
+    assert rank(probe, [], MatchModel()) == []
+    assert len(levels(ProfileArrays.of([probe]), ProfileArrays.of([probe]))["dob"]) == 1
+    assert ProfileArrays.of([]).dob.shape == (0,)
+    assert np.all(ProfileArrays.of([probe]).masked == "")
