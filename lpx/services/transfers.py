@@ -32,6 +32,7 @@ from lpx.domain.transfers import (
 )
 from lpx.services.cases import CaseOpener
 from lpx.services.codec import IdentityCodec
+from lpx.services.credentials_status import CredentialStatusService
 from lpx.services.errors import Conflict, InvalidRequest, NotFound
 from lpx.services.matching import Probe
 from lpx.services.notifications import notify
@@ -97,6 +98,9 @@ class TransferService:
                             actor.jurisdiction, req.record_id, TransferStatus.PENDING.value,
                             actor.user_id, now, None, None)  # fmt: skip
             uow.transfers.add(t)
+            # The old state's mobile licences for this pointer turn invalid (status list).
+            CredentialStatusService.on_pointer_changed(uow.conn, row.pointer_id, req.card.status,
+                                                       transferred=True)  # fmt: skip
             notify(uow, row.jurisdiction, "transfer.requested", t.transfer_id,
                    {"transfer_id": t.transfer_id, "pointer_id": row.pointer_id,
                     "record_id": row.record_id, "to_jurisdiction": actor.jurisdiction})

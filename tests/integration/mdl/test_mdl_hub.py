@@ -13,6 +13,7 @@ from helpers import auth
 from httpx import Response
 from mdl_hub_support import State, hub_key, make_state, put_pointer
 
+from lpx.auth.permissions import Role
 from lpx.bootstrap import Hub
 from lpx.mdl import StatusList, TrustStore, VerificationError
 from lpx.services.credentials_status import CredentialStatusService
@@ -65,8 +66,11 @@ def test_re_registering_replaces_the_states_root(hub: Hub, hub_client: TestClien
 def test_only_an_own_iaca_root_is_accepted(hub: Hub, hub_client: TestClient, ca: State,
                                           tmp_path: Path, which: str) -> None:  # fmt: skip
     ny = make_state(hub, hub_client, "NY", tmp_path, register=False)
-    certificate = {"other state": ca.iaca_pem(), "document signer": ny.ds_pem(),
-                   "garbage": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"}
+    certificate = {
+        "other state": ca.iaca_pem(),
+        "document signer": ny.ds_pem(),
+        "garbage": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    }
     resp = hub_client.put("/v1/mdl/iaca", json={"certificate": certificate[which]},
                           headers=auth(ny.admin))  # fmt: skip
     assert resp.status_code == 422, resp.text
@@ -159,16 +163,18 @@ def test_an_unchanged_or_still_active_update_revokes_nothing(
 def test_transfer_revokes_the_old_states_credentials(
     hub: Hub, hub_client: TestClient, ca: State
 ) -> None:
-    """What lpx.services.transfers must call when the state of record changes."""
+    """A change of state of record through the transfer API revokes the old state's licences."""
     pointer_id = put_pointer(hub_client, ca, "C1")
     register(hub_client, ca, "C1", [50, 51])
-    with hub.engine.begin() as conn:
-        assert CredentialStatusService.on_pointer_changed(conn, pointer_id, "active") == 0
-        assert CredentialStatusService.on_pointer_changed(
-            conn, pointer_id, "active", transferred=True) == 2  # fmt: skip
+    ny = hub.access.issue_credential("NY", "records", [Role.RECORDS])
+    body = {"pointer_id": pointer_id, "record_id": "N1", "card_type": "DL", "real_id": True}
+    moved = hub_client.post("/v1/transfers", headers=auth(ny), json=body)
+    assert moved.status_code in (200, 201), moved.text
     listed = status(hub_client, ca)
     assert listed.revoked(50)
     assert listed.revoked(51)
+    with hub.engine.begin() as conn:  # an unchanged, still active pointer revokes nothing more
+        assert CredentialStatusService.on_pointer_changed(conn, pointer_id, "active") == 0
 
 
 def test_status_list_of_an_unknown_state_is_not_found(hub_client: TestClient) -> None:
