@@ -166,7 +166,10 @@ def _nicknames(a: Strs, b: Strs, todo: NDArray[np.bool_]) -> NDArray[np.bool_]:
     ia = np.minimum(np.searchsorted(vocab, a[idx]), len(vocab) - 1)
     ib = np.minimum(np.searchsorted(vocab, b[idx]), len(vocab) - 1)
     known = (vocab[ia] == a[idx]) & (vocab[ib] == b[idx])
-    out[idx] = known & np.isin(ia.astype(np.int64) * len(vocab) + ib, codes)
+    pair = ia.astype(np.int64) * len(vocab) + ib
+    # ``codes`` is sorted and unique: a binary search, not np.isin's sort of it per call.
+    at = np.minimum(np.searchsorted(codes, pair), len(codes) - 1)
+    out[idx] = known & (codes[at] == pair)
     return out
 
 
