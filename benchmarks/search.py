@@ -178,6 +178,9 @@ def open_backend(name: str, workdir: Path, pg_url: str) -> Backend:
     settings = Settings(database_url=url, data_dir=data_dir)
     hub = build_hub(settings, engine=make_engine(url))
     migrate(hub.engine)
+    # One synthetic clerk sends thousands of inquiries: without this the per-user rate limit
+    # and the enumeration guard (built by bootstrap) would throttle the benchmark itself.
+    hub.search.guard = None
     backend = Backend(name, url, hub, drop=drop)
     for code in DEFAULT_STATES:
         hub.access.add_jurisdiction(code, code)

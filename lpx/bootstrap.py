@@ -19,6 +19,7 @@ from lpx.keys.ring import DataKeyRing
 from lpx.services.access import AccessService
 from lpx.services.codec import IdentityCodec
 from lpx.services.pointers import PointerService
+from lpx.services.safeguards import Safeguards, build_safeguards
 from lpx.services.search import SearchService
 from lpx.services.upload_policy import UploadPolicyService
 from lpx.services.workflows import Workflows, build_workflows
@@ -39,15 +40,19 @@ class Hub:
     keys: KeyAdminService  # data keys at rest: rotate, re-encrypt, destroy (lpx keyadmin)
     policies: UploadPolicyService  # each state's upload policy
     workflows: Workflows = field(init=False)  # cases, transfers, notifications, withdrawal
+    safeguards: Safeguards = field(init=False)  # rate/enumeration guard, outside requests
 
     def __post_init__(self) -> None:
         from lpx.audit import KEY_FILE
         from lpx.audit.signing import FileKeyProvider as SigningKeys
 
+        index_key = self.settings.index_key()
         self.workflows = build_workflows(
-            partial(UnitOfWork, self.engine), self.pointers, self.settings.index_key(),
-            load_model(self.settings), self.audit.log,
-            SigningKeys(self.settings.data_dir / KEY_FILE), self.settings.candidate_limit)
+            partial(UnitOfWork, self.engine), self.pointers, index_key, self.search.model,
+            self.audit.log, SigningKeys(self.settings.data_dir / KEY_FILE),
+            self.settings.candidate_limit)
+        self.safeguards = build_safeguards(self.settings, self.engine, self.search,
+                                           self.audit.log, index_key)  # fmt: skip
 
 
 def load_model(settings: Settings) -> MatchModel:

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -32,13 +27,8 @@ from lpx.api.routes import (
 from lpx.api.routes import policy as policy_routes
 from lpx.audit.sealer import BackgroundSealer
 from lpx.bootstrap import Hub, build_hub
-from lpx.services.enumeration import AlertService, DetectionPolicy, InquiryGuard
-from lpx.services.limits import RateGuard, RatePolicy, build_limiter
-from lpx.services.outside import OutsideService
-from lpx.services.transparency import TransparencyService
-from lpx.storage.uow import UnitOfWork
+from lpx.services.safeguards import SafeguardJob
 
-log = logging.getLogger("lpx.api")
 DESCRIPTION = """\
 LPX, the License Pointer Exchange. States of record keep pointers to the cards they issue;
 any participating state searches for one person at a time, with a permissible purpose and an
@@ -55,7 +45,7 @@ def create_app(hub: Hub | None = None) -> FastAPI:
         # Tree heads are sealed in batches off the request path (and on demand by the route).
         sealer = BackgroundSealer(hub.audit)
         sealer.start()
-        job = SafeguardJob(_app.state.safeguards)  # held notices out the day a gag order ends
+        job = SafeguardJob(hub.safeguards)  # held notices out the day a gag order ends
         job.start()
         try:
             yield
@@ -66,7 +56,6 @@ def create_app(hub: Hub | None = None) -> FastAPI:
     app = FastAPI(title="LPX hub", version="1", description=DESCRIPTION, lifespan=lifespan,
                   openapi_url="/v1/openapi.json", docs_url="/docs", redoc_url=None)  # fmt: skip
     app.state.hub = hub
-    install_safeguards(app, hub)  # rate limits, enumeration guard, outside requests, report
     problems.install(app)
     app.include_router(meta.router)
     app.include_router(pointers.router)
@@ -97,65 +86,6 @@ def _document_problems(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-# --- Privacy safeguards (docs/privacy.md). The composition lives here until bootstrap.Hub
-# carries these services; a hub-less app (route listing in tests) gets none.
-
-
-@dataclass
-class Safeguards:
-    guard: InquiryGuard | None
-    alerts: AlertService | None
-    outside: OutsideService | None
-    transparency: TransparencyService | None
-
-
-def install_safeguards(app: FastAPI, hub: Hub) -> None:
-    if not isinstance(hub, Hub):
-        app.state.safeguards = Safeguards(None, None, None, None)
-        return
-    s, engine, log = hub.settings, hub.engine, hub.audit.log
-    limiter = build_limiter(s.redis_url, engine)
-    rates = RateGuard(limiter, RatePolicy(s.rate_user_per_minute, s.rate_user_per_hour,
-                                          s.rate_jurisdiction_per_hour))  # fmt: skip
-    policy = DetectionPolicy(timedelta(hours=s.enumeration_window_hours),
-                             timedelta(hours=s.enumeration_cooldown_hours),
-                             s.off_hours_utc)  # fmt: skip
-    guard = InquiryGuard(engine, s.index_key(), rates, log, policy)
-    hub.search.guard = guard
-    outside = OutsideService(engine, partial(UnitOfWork, engine), hub.search, s.index_key(), log,
-                             timedelta(days=s.outside_objection_days),
-                             s.outside_max_individuals)  # fmt: skip
-    app.state.safeguards = Safeguards(guard, AlertService(engine), outside,
-                                      TransparencyService(engine))  # fmt: skip
-
-
-class SafeguardJob:
-    """Sends held notices the day their gag order ends and purges old inquiry features."""
-
-    def __init__(self, safeguards: Safeguards, every_s: float = 60.0) -> None:
-        self._s = safeguards
-        self._every = every_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="lpx-safeguards", daemon=True)
-
-    def start(self) -> None:
-        if self._s.outside is not None:
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._every):
-            try:
-                if self._s.outside is not None:
-                    self._s.outside.release_due_notices()
-            except Exception as exc:  # keep running; the next round retries the same rows
-                log.error("safeguard job failed: %s", type(exc).__name__)
 
 
 def guarded_routes_answer_429(schema: dict[str, Any]) -> None:

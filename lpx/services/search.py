@@ -50,7 +50,7 @@ class CardStatus:
 
 
 class SearchService:
-    guard: InquiryGuard | None = None  # rate limits and enumeration (set by the app)
+    guard: InquiryGuard | None = None  # rate limits and enumeration (set by bootstrap)
 
     def __init__(self, uow_factory: Callable[[], UnitOfWork], index_key: bytes,
                  model: MatchModel, audit: AuditLog,

@@ -25,7 +25,7 @@ class AlertOut(BaseModel):
 
 
 def alert_service(request: Request) -> AlertService:
-    service: AlertService = request.app.state.safeguards.alerts
+    service: AlertService = request.app.state.hub.safeguards.alerts
     return service
 
 

@@ -86,7 +86,7 @@ class NoticeOut(Strict):
 
 
 def _service(request: Request) -> OutsideService:
-    service: OutsideService = request.app.state.safeguards.outside
+    service: OutsideService = request.app.state.hub.safeguards.outside
     return service
 
 

@@ -19,7 +19,7 @@ Period = Annotated[
 
 
 def _service(request: Request) -> TransparencyService:
-    service: TransparencyService = request.app.state.safeguards.transparency
+    service: TransparencyService = request.app.state.hub.safeguards.transparency
     return service
 
 

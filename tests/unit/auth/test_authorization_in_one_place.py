@@ -93,6 +93,8 @@ SYSTEM_CALLS: list[str] = sorted(
         "notifications.py: WebhookWorker.stop",
         "outside.py: OutsideService.release_due_notices",
         "withdrawal.py: Receipt.message",
+        "safeguards.py: SafeguardJob.start",
+        "safeguards.py: SafeguardJob.stop",
     ]
 )
 
