@@ -38,7 +38,7 @@ from rich.table import Table
 from lpx.client.keys import NetworkKeys
 from lpx.client.ssn import has_ssn, ssn_tokens_for
 from lpx.domain.blocking import inquiry_keys, pointer_keys
-from lpx.domain.comparison import compare_ssn
+from lpx.domain.comparison import compare_ssn, ssn_in_context
 from lpx.domain.linkage import compare
 from lpx.domain.model import MatchModel
 from lpx.domain.names import NormalizedName
@@ -146,7 +146,11 @@ def score_pairs(pop: Population, progress: Progress) -> dict[tuple[int, int], Ev
         for j in candidates:
             evidence = compare(a, swapped, pop.decoy[j])
             base = sum(model.weight(f, lv) for f, lv in evidence.items() if f != "ssn")
-            out[(i, j)] = Evidence(base, evidence["ssn"], compare_ssn(pop.empty[i], pop.empty[j]))
+            empty = ssn_in_context(
+                compare_ssn(pop.empty[i], pop.empty[j]), evidence["first_name"],
+                evidence["last_name"], evidence["name_order"], evidence["dob"],
+            )  # fmt: skip
+            out[(i, j)] = Evidence(base, evidence["ssn"], empty)
         progress.advance(task)
     return out
 
@@ -193,7 +197,7 @@ def predicted_pairs(
 ) -> set[Pair]:
     out: set[Pair] = set()
     ssn_field = 1 if scheme == "decoy" else 2
-    ssn_weight = {lv: model.weight("ssn", lv) for lv in ("exact", "one_digit", "else", "null")}
+    ssn_weight = {lv: model.weight("ssn", lv) for lv in (*model.mu["ssn"], "null")}
     for (i, j), ev in scored.items():
         if ev.base + ssn_weight[ev[ssn_field]] < threshold:
             continue

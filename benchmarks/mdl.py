@@ -1,6 +1,8 @@
 """mDL issuance and verification throughput per core, against pymdoccbor in the same run.
 
-Single process, so the figures are per core. ``lpx`` issues with ``issue_batch`` (device keys
+Single process, and rates are per CPU-second of this process (``time.process_time``), so they
+are per core and hold on a shared machine where wall time would count other work too; the
+wall-clock rate is printed beside them. ``lpx`` issues with ``issue_batch`` (device keys
 made beforehand, as the wallet makes them) and verifies each presentation with ``verify``
 (chain, MSO signature, digests, validity, device signature, status list). The peer,
 pymdoccbor 1.4.0, issues with ``MdocCborIssuer.new`` and verifies with ``MdocCbor.verify``
@@ -59,10 +61,18 @@ PERSON = Person.from_json(
 )
 
 
-def rate(count: int, run: Callable[[], None]) -> float:
-    start = time.perf_counter()
+def rate(count: int, run: Callable[[], None]) -> tuple[float, float]:
+    """Operations per CPU-second (per core) and per wall-clock second."""
+    cpu, wall = time.process_time(), time.perf_counter()
     run()
-    return count / (time.perf_counter() - start)
+    return count / (time.process_time() - cpu), count / (time.perf_counter() - wall)
+
+
+def show(label: str, ours: tuple[float, float], peer: tuple[float, float] | None = None) -> str:
+    cells = [f"{label:30}", f"{ours[0]:8.0f} ({ours[1]:5.0f})"]
+    if peer is not None:
+        cells.append(f"{peer[0]:8.0f} ({peer[1]:5.0f})")
+    return " ".join(cells)
 
 
 def peer_issuer(pki: Path) -> Callable[[ec.EllipticCurvePublicKey], object]:
@@ -210,14 +220,14 @@ def main() -> None:
         ok = [peer_verify(r, roots) for r in sample[:3]]
         peer_verify_rate = rate(len(sample), lambda: [peer_verify(r, roots) for r in sample])
 
-        print(f"{'':34} {'lpx':>10} {'pymdoccbor':>11}")
-        print(f"{'credentials issued/s':34} {issue_rate:10.0f} {peer_issue_rate:11.0f}")
+        print(f"{'per CPU-second (per wall second)':30} {'lpx':>16} {'pymdoccbor':>16}")
+        print(show("credentials issued/s", issue_rate, peer_issue_rate))
         print(
-            f"{'presentations verified/s':34} {verify_rate:10.0f} {peer_verify_rate:11.0f}"
-            f"   (peer accepted honest: {all(ok)}; checks less, see docstring)"
+            show("presentations verified/s", verify_rate, peer_verify_rate)
+            + f"   (peer accepted honest: {all(ok)}; checks less, see docstring)"
         )
-        print(f"{'  ... with status list check':34} {verify_status_rate:10.0f}")
-        verdict = "PASS" if min(verify_rate, verify_status_rate) >= 1000 else "FAIL"
+        print(show("  ... with status list check", verify_status_rate))
+        verdict = "PASS" if min(verify_rate[0], verify_status_rate[0]) >= 1000 else "FAIL"
         print(f"target >= 1,000 verifications/s per core: {verdict}")
         print("\nforged response                     lpx rejects   pymdoccbor rejects")
         for name, data in forgeries(wallet, transcript, now).items():

@@ -9,7 +9,8 @@ Every system runs in its own subprocess, so its peak RSS (``ru_maxrss``) is its 
 parent turns the scored pairs both return into precision, recall and F1. Rows:
 
 - LPX at its configured thresholds (``match`` alone and ``match``+``possible``) and at its
-  best-F1 weight; LPX does not train in this step (default model), so train time is 0.
+  best-F1 weight. LPX estimates its model from the same files first (``lpx dedupe``
+  without ``--model``: u from random pairs, m by EM, λ, name frequencies), timed as train.
 - Splink at match probability 0.5 and at its best-F1 match weight. Its settings: TF-adjusted
   NameComparison on first and last name, DateOfBirthComparison, Levenshtein<=1 on SSN-5,
   exact middle name; prediction blocking rules OR'd; lambda from a deterministic rule,
@@ -40,7 +41,6 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from lpx.domain.model import MatchModel
 from lpx.evaluation.datasets import Dataset, febrl, synth, without_ssn
 from lpx.evaluation.metrics import PairMetrics, best_f1, confusion
 
@@ -59,9 +59,12 @@ def run_lpx(spec: dict[str, Any], out: Path) -> dict[str, Any]:
     linkage = dedupe([Path(f) for f in spec["files"]], link_only=spec["link_only"],
                      keep_all=True)  # fmt: skip
     seconds = time.perf_counter() - started
+    train = linkage.seconds.get("train", 0.0)
+    model = linkage.model
     np.savez(out, a=linkage.a, b=linkage.b, score=linkage.weight)
-    return {"train_s": 0.0, "prep_s": 0.0, "link_s": seconds, "candidates": linkage.candidates,
-            "stages": linkage.seconds}  # fmt: skip
+    return {"train_s": train, "prep_s": 0.0, "link_s": seconds - train,
+            "candidates": linkage.candidates, "stages": linkage.seconds,
+            "thresholds": [model.match_threshold, model.possible_threshold]}  # fmt: skip
 
 
 def _splink_frame(files: list[str]) -> Any:
@@ -183,7 +186,6 @@ def run_dataset(data: Dataset, work: Path, console: Console) -> list[list[str]]:
     spec_path = work / "spec.json"
     spec_path.write_text(json.dumps(spec))
     rows: list[list[str]] = []
-    model = MatchModel()
     for system in ("lpx", "splink"):
         console.print(f"[dim]{data.name}: running {system}...[/dim]")
         subprocess.run([sys.executable, __file__, "--worker", system, str(spec_path)],
@@ -195,12 +197,12 @@ def run_dataset(data: Dataset, work: Path, console: Console) -> list[list[str]]:
         score = pairs["score"][first]
         is_true = np.isin(codes, truth)
         if system == "lpx":
+            match, possible = info["thresholds"]
             cuts: list[tuple[str, PairMetrics]] = [
-                ("match (20)", confusion(codes[score >= model.match_threshold], truth, 20.0)),
-                ("match+possible (10)",
-                 confusion(codes[score >= model.possible_threshold], truth, 10.0)),
+                ("match", confusion(codes[score >= match], truth, match)),
+                ("match+possible", confusion(codes[score >= possible], truth, possible)),
                 ("best F1", best_f1(score, is_true, len(truth))),
-            ]  # fmt: skip
+            ]
         else:
             prob = pairs["prob"][first]
             cuts = [("p >= 0.5", confusion(codes[prob >= 0.5], truth, 0.5)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 
 from sqlalchemy import Engine
@@ -22,6 +23,8 @@ from lpx.services.pointers import PointerService
 from lpx.services.safeguards import Safeguards, build_safeguards
 from lpx.services.search import SearchService
 from lpx.services.upload_policy import UploadPolicyService
+from lpx.services.uploads import UploadService
+from lpx.services.webhook_urls import WebhookUrlGuard
 from lpx.services.workflows import Workflows, build_workflows
 from lpx.storage.db import make_engine
 from lpx.storage.uow import UnitOfWork
@@ -41,6 +44,7 @@ class Hub:
     policies: UploadPolicyService  # each state's upload policy
     workflows: Workflows = field(init=False)  # cases, transfers, notifications, withdrawal
     safeguards: Safeguards = field(init=False)  # rate/enumeration guard, outside requests
+    uploads: UploadService = field(init=False)  # resumable file loads and their progress
 
     def __post_init__(self) -> None:
         from lpx.audit import KEY_FILE
@@ -50,9 +54,14 @@ class Hub:
         self.workflows = build_workflows(
             partial(UnitOfWork, self.engine), self.pointers, index_key, self.search.model,
             self.audit.log, SigningKeys(self.settings.data_dir / KEY_FILE),
-            self.settings.candidate_limit)
+            self.settings.candidate_limit,
+            case_max_age=timedelta(days=self.settings.case_overdue_days),
+            transfer_confirm_within=timedelta(days=self.settings.transfer_overdue_days))
         self.safeguards = build_safeguards(self.settings, self.engine, self.search,
                                            self.audit.log, index_key)  # fmt: skip
+        self.uploads = UploadService(partial(UnitOfWork, self.engine), self.pointers)
+        # Webhook URLs are vetted against the operator's allow-list (SSRF, docs in README).
+        self.workflows.notifications.guard = WebhookUrlGuard(self.settings.webhook_hosts())
 
 
 def load_model(settings: Settings) -> MatchModel:

@@ -6,7 +6,7 @@ import os
 import secrets
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -60,6 +60,39 @@ class Settings(BaseSettings):
     outside_max_individuals: int = Field(
         25, description="Most individuals one outside request may name"
     )
+    # State-to-state workflows: when a case or a transfer is flagged overdue.
+    case_overdue_days: int = Field(
+        30, ge=1, description="Days an unresolved duplicate case waits before it is overdue"
+    )
+    transfer_overdue_days: int = Field(
+        14, ge=1, description="Days the former state has to confirm a transfer before overdue"
+    )
+    # Web console (README, "Web console").
+    console_session_secret: SecretStr | None = Field(
+        None, description="Signs the console's session cookie (default: random per process)"
+    )
+    console_idle_minutes: int = Field(
+        30, ge=1, description="Minutes a console sign-in lasts without a request"
+    )
+    console_tokenizer_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per state, the state-side SSN-5 tokenizer the console's browser calls "
+        '(JSON, e.g. {"CA": "http://127.0.0.1:8100"}); without one, SSN-5 is disabled',
+    )
+
+    # Webhooks (README, "Notifications and webhooks").
+    webhooks: bool = Field(
+        False, description="Deliver webhooks from this process (lpx serve turns it on)"
+    )
+    webhook_allow_hosts: str = Field(
+        "", description="Comma-separated hosts a webhook may reach by http or at a private, "
+        "loopback or link-local address (e.g. 127.0.0.1 for tests); empty: https to public only"
+    )
+    webhook_interval: float = Field(2.0, gt=0, description="Seconds between delivery rounds")
+
+    def webhook_hosts(self) -> frozenset[str]:
+        return frozenset(h.strip().lower() for h in self.webhook_allow_hosts.split(",")
+                         if h.strip())  # fmt: skip
 
     @classmethod
     def settings_customise_sources(

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from lpx import web
 from lpx.api import problems
 from lpx.api.routes import (
     age_demo,
@@ -22,11 +23,13 @@ from lpx.api.routes import (
     pointers,
     transfers,
     transparency,
+    uploads,
     withdrawal,
 )
 from lpx.api.routes import policy as policy_routes
 from lpx.audit.sealer import BackgroundSealer
 from lpx.bootstrap import Hub, build_hub
+from lpx.services.notifications import WebhookWorker
 from lpx.services.safeguards import SafeguardJob
 
 DESCRIPTION = """\
@@ -47,9 +50,16 @@ def create_app(hub: Hub | None = None) -> FastAPI:
         sealer.start()
         job = SafeguardJob(hub.safeguards)  # held notices out the day a gag order ends
         job.start()
+        # Signed webhook deliveries (LPX_WEBHOOKS=1; lpx serve turns it on).
+        webhooks = (WebhookWorker(hub.workflows.notifications, hub.settings.webhook_interval)
+                    if hub.settings.webhooks else None)  # fmt: skip
+        if webhooks is not None:
+            webhooks.start()
         try:
             yield
         finally:
+            if webhooks is not None:
+                webhooks.stop()
             job.stop()
             sealer.stop()
 
@@ -71,6 +81,8 @@ def create_app(hub: Hub | None = None) -> FastAPI:
     app.include_router(alerts.router)
     app.include_router(outside.router)
     app.include_router(transparency.router)
+    web.install(app)  # the web console (lpx/web): pages, static files, session cookie
+    app.include_router(uploads.router)  # resumable state-file loads (lpx load)
     _document_problems(app)
     return app
 

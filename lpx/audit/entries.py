@@ -43,6 +43,8 @@ class Action(StrEnum):
     OUTSIDE_DECISION = "outside.decision"
     KEY_EVENT = "key.event"
     POLICY_CHANGE = "policy.change"
+    ENUMERATION_ALERT = "enumeration.alert"  # a user (or credential) throttled as harvesting
+    MODEL_TRAIN = "model.train"  # the operator read a state's identities to re-estimate the model
 
 
 class InvalidEntry(ValueError):

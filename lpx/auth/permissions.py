@@ -50,7 +50,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     Role.RECORDS: frozenset({P.POINTER_WRITE, P.POINTER_READ_OWN, P.INQUIRY_STATUS,
                              P.JURISDICTION_READ, P.AUDIT_TREE_READ, P.CASE_READ_OWN,
                              P.CASE_RESOLVE, P.TRANSFER, P.TRANSFER_READ_OWN,
-                             P.NOTIFICATION_READ, P.MDL_ISSUE}),
+                             P.NOTIFICATION_READ, P.MDL_ISSUE,
+                             P.POLICY_READ_OWN}),  # the loader applies the declared policy
     # The state's administrator: policy, credentials, audit feed, notices and alerts.
     Role.STATE_ADMIN: frozenset({P.POINTER_READ_OWN, P.JURISDICTION_READ, P.AUDIT_TREE_READ,
                                  P.AUDIT_READ_OWN, P.CASE_READ_OWN, P.TRANSFER_READ_OWN,

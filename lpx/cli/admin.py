@@ -29,8 +29,12 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
 ) -> None:
-    """Run the hub's HTTP API (migrate first)."""
+    """Run the hub's HTTP API (migrate first); it delivers webhooks unless LPX_WEBHOOKS=0."""
+    import os
+
     import uvicorn
+
+    os.environ.setdefault("LPX_WEBHOOKS", "1")
 
     uvicorn.run("lpx.api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level="info", access_log=False)  # fmt: skip

@@ -7,6 +7,8 @@ options, shows progress, writes the pairs CSV. Registered in ``lpx.cli.main``.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -25,30 +27,23 @@ from lpx.client.files import FileFormatError
 from lpx.domain.model import MatchModel
 from lpx.linkage import dedupe as run_dedupe
 
+StageProgress = Callable[[str, int, int | None], None]
 
-def load_model(path: Path | None) -> MatchModel:
-    """The default model, or one trained and saved as JSON (``MatchModel.to_dict``)."""
+
+def load_model(path: Path | None) -> MatchModel | None:
+    """A model trained and saved as JSON (``MatchModel.to_dict``); None without a path,
+    which the batch engine reads as "estimate the model from the files themselves"."""
     if path is None:
-        return MatchModel()
+        return None
     try:
         return MatchModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise typer.BadParameter(f"cannot load model {path}: {exc}") from exc
 
 
-def dedupe(
-    files: Annotated[list[Path], typer.Argument(help="License files (CSV, Parquet, NDJSON).")],
-    out: Annotated[Path, typer.Option("--out", help="Where to write the pairs CSV.")],
-    model: Annotated[
-        Path | None, typer.Option(help="Match model JSON; default: the built-in model.")
-    ] = None,
-    no_decoys: Annotated[
-        bool, typer.Option("--no-decoys", help="Leave records without SSN untokenized.")
-    ] = False,
-) -> None:
-    """Write every pair of records of class match or possible, with weight and probability."""
-    match_model = load_model(model)
-    console = Console(stderr=True)
+@contextmanager
+def stage_progress(console: Console) -> Iterator[StageProgress]:
+    """A Rich progress display with one bar per stage, fed as ``progress(stage, done, total)``."""
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
                MofNCompleteColumn(), TimeElapsedColumn())  # fmt: skip
     with Progress(*columns, console=console, transient=True) as bar:
@@ -59,6 +54,24 @@ def dedupe(
                 tasks[stage] = bar.add_task(stage, total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
+        yield progress
+
+
+def dedupe(
+    files: Annotated[list[Path], typer.Argument(help="License files (CSV, Parquet, NDJSON).")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the pairs CSV.")],
+    model: Annotated[
+        Path | None,
+        typer.Option(help="Match model JSON; default: estimated from the files themselves."),
+    ] = None,
+    no_decoys: Annotated[
+        bool, typer.Option("--no-decoys", help="Leave records without SSN untokenized.")
+    ] = False,
+) -> None:
+    """Write every pair of records of class match or possible, with weight and probability."""
+    match_model = load_model(model)
+    console = Console(stderr=True)
+    with stage_progress(console) as progress:
         try:
             linkage = run_dedupe(files, match_model, decoys=not no_decoys, progress=progress)
         except FileFormatError as exc:

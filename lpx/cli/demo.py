@@ -8,7 +8,9 @@ only through its HTTP API; the hub's files live under ``DIR/hub`` and hold no ne
 from __future__ import annotations
 
 import functools
+import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -54,11 +56,12 @@ def demo(
                         data_dir=hub_dir)  # fmt: skip
     hub = build_hub(settings)  # operator set-up; the serving hub is a separate process below
     migrate(hub.engine)
-    keys_by_state = {}
+    keys_by_state, admin_keys = {}, {}
     for code, name in DEMO_STATES.items():
         hub.access.add_jurisdiction(code, name)
         keys_by_state[code] = hub.access.issue_credential(code, "demo system",
                                                           [Role.CLERK, Role.RECORDS])  # fmt: skip
+        admin_keys[code] = hub.access.issue_credential(code, "demo admin", [Role.STATE_ADMIN])
 
     # The state side: network keys shared by the states, synthetic state files.
     state_dir.mkdir(parents=True)
@@ -69,12 +72,23 @@ def demo(
 
     # The hub runs in its own process, which never sees the network keys.
     url = f"http://{host}:{port}"
+    tokenizer_url = f"http://{host}:{port + 1}/tokenize"  # the states' SSN-5 tokenizer
     hub_env = {k: v for k, v in os.environ.items() if k != "LPX_NETWORK_KEYS"}
-    hub_env |= {"LPX_DATABASE_URL": settings.database_url, "LPX_DATA_DIR": str(hub_dir)}
+    hub_env |= {"LPX_DATABASE_URL": settings.database_url, "LPX_DATA_DIR": str(hub_dir),
+                "LPX_CONSOLE_SESSION_SECRET": secrets.token_hex(32),  # new sign-ins per run
+                "LPX_CONSOLE_TOKENIZER_URLS": json.dumps(dict.fromkeys(DEMO_STATES,
+                                                                       tokenizer_url))}  # fmt: skip
     hub_process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "uvicorn", "lpx.api.app:create_app", "--factory",
          "--host", host, "--port", str(port), "--log-level", "warning", "--no-access-log"],
         env=hub_env,
+    )  # fmt: skip
+    # The state side's tokenizer for the console's SSN-5 field: it holds the network keys.
+    tokenizer = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "uvicorn", "lpx.client.tokenizer:create_app", "--factory",
+         "--host", host, "--port", str(port + 1), "--log-level", "warning", "--no-access-log"],
+        env=os.environ | {"LPX_NETWORK_KEYS": str(network_keys_path),
+                          "LPX_TOKENIZER_ORIGINS": url},
     )  # fmt: skip
     try:
         _wait_until_up(url, hub_process)
@@ -94,13 +108,16 @@ def demo(
                     client.close()
                 bar.update(task, description=f"{code}: {report.added} pointers loaded")
         _print_banner(url, keys_by_state, network_keys_path, state_dir / "files")
+        _print_console(url, admin_keys)
         if not no_serve:
             hub_process.wait()
     except KeyboardInterrupt:
         pass
     finally:
+        tokenizer.terminate()
         hub_process.terminate()
         hub_process.wait(timeout=30)
+        tokenizer.wait(timeout=30)
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -123,6 +140,18 @@ def _advance(bar: Progress, task: TaskID, rows: int) -> None:
     bar.update(task, completed=rows)
 
 
+def _print_console(url: str, admin_keys: dict[str, str]) -> None:
+    """The web console: clerks and records staff sign in with the system keys above."""
+    table = Table("Jurisdiction", "API key (role: state_admin)", title="Demo administrators")
+    for code, key in admin_keys.items():
+        table.add_row(code, key)
+    console.print(table)
+    console.print(f"Web console: [cyan]{url}/console[/] (clerks and records staff sign in "
+                  "with their state's system key, administrators with the key above, each with "
+                  f"their own user id; public: [cyan]{url}/console/transparency[/])"
+                  "\nPress Ctrl+C to stop.", highlight=False, soft_wrap=True)  # fmt: skip
+
+
 def _print_banner(url: str, keys: dict[str, str], network_keys: Path, files: Path) -> None:
     console.print(f"\n[bold]LPX demo hub[/] at [cyan]{url}[/]   API docs: [cyan]{url}/docs[/]")
     table = Table("Jurisdiction", "API key (roles: clerk, records)", title="Demo credentials")
@@ -136,7 +165,7 @@ def _print_banner(url: str, keys: dict[str, str], network_keys: Path, files: Pat
         f"LPX_NETWORK_KEYS={network_keys}\n"
         "  lpx search --last-name <LAST> --first-name <FIRST> --dob <YYYY-MM-DD> "
         "--purpose license_issuance\n"
-        f"(names to try are in {files}/CA.csv)\nPress Ctrl+C to stop.",
+        f"(names to try are in {files}/CA.csv)",
         highlight=False,
         soft_wrap=True,
     )

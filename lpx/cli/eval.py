@@ -61,7 +61,9 @@ def eval_command(
     ] = None,
     count: Annotated[int, typer.Option(min=1, help="Records to generate for synth.")] = 100000,
     seed: Annotated[int, typer.Option(help="Seed for generated synth data.")] = 1,
-    model: Annotated[Path | None, typer.Option(help="Match model JSON.")] = None,
+    model: Annotated[
+        Path | None, typer.Option(help="Match model JSON; default: estimated from the data.")
+    ] = None,
     no_ssn: Annotated[bool, typer.Option("--no-ssn", help="Empty the ssn_last5 column.")] = False,
     no_decoys: Annotated[
         bool, typer.Option("--no-decoys", help="Leave records without SSN untokenized.")

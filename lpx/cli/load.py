@@ -1,5 +1,10 @@
 """``lpx load``: send a state's license file to the hub, with progress and a bad-row report.
 
+The load is an upload session on the hub: killed part-way and run again on the same file, it
+resumes after the last batch the hub committed. It ends with a summary (rows read, added,
+updated, rejected by field, withheld, held back, duplicate cases opened per state) printed as
+a table and written as JSON (``--summary``, default ``FILE.summary.json``).
+
 Exit codes tell a scheduler what happened: 0 every row loaded, 1 some rows rejected (the rest
 loaded, batch by batch), 2 nothing could be done (bad file, missing keys, refused credentials).
 Nothing printed here carries key material, SSN digits or tokens.
@@ -106,7 +111,15 @@ def load(
         None, "--format", help="csv, parquet or ndjson (default: from the file extension)"
     ),
     policy_file: Path | None = typer.Option(
-        None, "--policy", help="Upload policy JSON (as GET /v1/policy returns): what to send"
+        None, "--policy", help="Upload policy JSON (as GET /v1/policy returns): what to send "
+        "(default: the policy your state declared at the hub)"
+    ),
+    summary_file: Path | None = typer.Option(
+        None, "--summary", help="Where to write the JSON summary (default: FILE.summary.json)"
+    ),
+    resume: bool = typer.Option(
+        True, "--resume/--no-resume",
+        help="Resume an interrupted load of the same file from its last committed batch",
     ),
 ) -> None:
     """Load a license file into the hub; bad rows are reported by line and field."""
@@ -123,19 +136,22 @@ def load(
         raise fail(str(exc)) from None
 
     policy = _read_policy(policy_file) if policy_file else None
+    summary_path = summary_file or file.with_name(file.name + ".summary.json")
     client = connect(hub, api_key, user)
     try:
-        report = _run(file, client, keys, code, batch_size, skip_bad_rows, fmt, policy)
+        if policy is None:  # no --policy: apply the one the state declared at the hub
+            policy = _hub_policy(client, code)
+        report = _run(file, client, keys, code, batch_size, skip_bad_rows, fmt, policy, resume)
     except LoadAborted as exc:
-        _print_summary(exc.report)
+        _print_summary(exc.report, summary_path)
         cause = exc.__cause__
         if isinstance(cause, HubError):
             raise hub_refusal(cause, code) from None
         raise fail(f"load stopped: {exc}") from None
     finally:
         client.close()
-    _print_summary(report)
-    if report.rejected:
+    _print_summary(report, summary_path)
+    if not report.ok:
         _print_bad_rows(report)
         raise typer.Exit(EXIT_REJECTED)
     raise typer.Exit(EXIT_OK)
@@ -150,6 +166,7 @@ def _run(
     skip_bad_rows: bool,
     fmt: str | None,
     policy: UploadPolicy | None = None,
+    resume: bool = True,
 ) -> LoadReport:
     with Progress(
         SpinnerColumn(),
@@ -171,6 +188,7 @@ def _run(
             fmt=fmt,
             jurisdiction=jurisdiction,
             policy=policy,
+            resume=resume,
         )
 
 
@@ -184,23 +202,45 @@ def _read_policy(path: Path) -> UploadPolicy:
         raise fail(f"{path}: not an upload policy file ({exc})") from None
 
 
-def _print_summary(report: LoadReport) -> None:
+def _hub_policy(client: HubClient, jurisdiction: str) -> UploadPolicy:
+    """The upload policy the state declared at the hub, fetched before any row is read."""
+    try:
+        data = client.upload_policy()
+    except HubError as exc:
+        raise hub_refusal(exc, jurisdiction) from None
+    data.pop("jurisdiction", None)
+    return UploadPolicy.from_dict(data)
+
+
+def _print_summary(report: LoadReport, path: Path) -> None:
+    """Print the summary table and write it as JSON (counts only, no personal data)."""
     table = Table(title="Load summary", show_header=False)
     table.add_column("what")
     table.add_column("count", justify="right")
-    for label, value in (
+    rows: list[tuple[str, object]] = [
         ("rows read", report.rows_read),
         ("added", report.added),
         ("updated", report.updated),
         ("unchanged", report.unchanged),
-        ("rows rejected", report.rejected_lines),
+        ("rows rejected", report.rejected_rows),
+        *((f"  rejected for {reason}", n) for reason, n in sorted(report.rejected_reasons.items())),
         ("rows withheld by the upload policy", report.withheld),
         ("good rows not sent (their batch was not)", report.rows_held_back),
-        ("batches sent", report.batches_sent),
-        ("batches rejected", report.batches_rejected),
-    ):
-        table.add_row(label, str(value))
+        ("duplicate cases opened", sum(report.cases_opened.values())),
+        *((f"  with {state}", n) for state, n in sorted(report.cases_opened.items())),
+    ]
+    if report.upload_id:
+        rows += [("upload", f"{report.upload_id} ({report.status})"),
+                 ("resumed after row", report.resumed_after)]  # fmt: skip
+    for label, value in rows:
+        table.add_row(escape(label), escape(str(value)))
     out.print(table)
+    try:
+        path.write_text(json.dumps(report.summary(), indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        err.print(f"[yellow]warning:[/] summary not written to {escape(str(path))}: {exc}")
+        return
+    out.print(f"Summary written to {escape(str(path))}", highlight=False, soft_wrap=True)
 
 
 def _print_bad_rows(report: LoadReport) -> None:

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from lpx.cli import admin, demo
 from lpx.cli.audit import audit_app
+from lpx.cli.cases import cases_app
 from lpx.cli.dedupe import dedupe
 from lpx.cli.eval import eval_command
 from lpx.cli.keys_admin import keyadmin_app
@@ -42,6 +43,7 @@ app.add_typer(admin.jurisdiction_app, name="jurisdiction")
 app.add_typer(admin.keys_app, name="keys")
 app.add_typer(keyadmin_app, name="keyadmin")
 app.add_typer(audit_app, name="audit")
+app.add_typer(cases_app, name="cases")
 app.add_typer(mdl_app, name="mdl")
 app.add_typer(model_app, name="model")
 app.add_typer(report_app, name="report")

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 
 import typer
 
 from lpx.config import Settings
-from lpx.services.transparency import TransparencyService
+from lpx.services.errors import InvalidRequest
+from lpx.services.transparency import Report, TransparencyService
 from lpx.storage.db import make_engine
 
 report_app = typer.Typer(help="Public reports of the hub's activity.", no_args_is_help=True)
+
+
+class Format(StrEnum):
+    JSON = "json"
+    MARKDOWN = "markdown"
+    HTML = "html"
 
 
 @report_app.callback()
@@ -21,19 +29,22 @@ def report() -> None:
 @report_app.command("transparency")
 def transparency(
     period: str = typer.Option(..., "--period", help="A quarter, e.g. 2026Q4"),
-    fmt: str = typer.Option("json", "--format", help="json, markdown or html"),
+    fmt: Format = typer.Option(Format.JSON, "--format", help="json, markdown or html"),
 ) -> None:
     """Counts of inquiries, outside requests, gag-delayed notices and enumeration alerts."""
     engine = make_engine(Settings().database_url)
     try:
         result = TransparencyService(engine).report(period)
+    except InvalidRequest as exc:  # a mistyped period: say so, no traceback
+        raise typer.BadParameter(exc.detail, param_hint="--period") from None
     finally:
         engine.dispose()
-    if fmt == "json":
-        typer.echo(json.dumps(result.to_dict(), indent=2))
-    elif fmt == "markdown":
-        typer.echo(result.markdown())
-    elif fmt == "html":
-        typer.echo(result.html())
-    else:
-        raise typer.BadParameter("--format must be json, markdown or html")
+    typer.echo(_render(result, fmt))
+
+
+def _render(result: Report, fmt: Format) -> str:
+    if fmt is Format.MARKDOWN:
+        return result.markdown()
+    if fmt is Format.HTML:
+        return result.html()
+    return json.dumps(result.to_dict(), indent=2)

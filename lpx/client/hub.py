@@ -11,11 +11,11 @@ never reached the hub) and 429/503 (the hub asked us to come back later).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -71,6 +71,22 @@ class BatchResult:
     added: int
     updated: int
     unchanged: int
+    cases_opened: dict[str, int] = field(default_factory=dict)  # per counterpart state
+    replayed: bool = False  # an upload batch the hub had committed before
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """An upload session on the hub; ``body`` is its progress as GET /v1/uploads/{id} has it."""
+
+    upload_id: str
+    status: str
+    last_seq: int  # file rows covered by the batches the hub committed
+    body: dict[str, Any]
+
+    @classmethod
+    def of(cls, body: dict[str, Any]) -> Upload:
+        return cls(str(body["upload_id"]), str(body["status"]), int(body["last_seq"]), body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +114,40 @@ class PointerStatus:
     status: str
     issue_date: str | None
     expiry_date: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseItem:
+    """One duplicate case in the state's queue (no identity fields: the hub sends none)."""
+
+    case_id: str
+    jurisdiction_a: str
+    record_id_a: str
+    jurisdiction_b: str
+    record_id_b: str
+    weight: float
+    match_class: str
+    status: str
+    real_id_conflict: bool
+    overdue: bool
+    opened_at: str
+
+    @classmethod
+    def from_json(cls, c: Mapping[str, Any]) -> CaseItem:
+        return cls(
+            case_id=str(c["case_id"]), jurisdiction_a=str(c["jurisdiction_a"]),
+            record_id_a=str(c["record_id_a"]), jurisdiction_b=str(c["jurisdiction_b"]),
+            record_id_b=str(c["record_id_b"]), weight=float(c["weight"]),
+            match_class=str(c["match_class"]), status=str(c["status"]),
+            real_id_conflict=bool(c["real_id_conflict"]), overdue=bool(c["overdue"]),
+            opened_at=str(c["opened_at"]),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class CasePage:
+    items: list[CaseItem]
+    next_cursor: str | None
 
 
 class HubClient:
@@ -143,6 +193,32 @@ class HubClient:
             added=int(body["added"]), updated=int(body["updated"]),
             unchanged=int(body["unchanged"]),
         )  # fmt: skip
+
+    def start_upload(self, fingerprint: str, file_name: str = "") -> Upload:
+        """Start the upload of a file, or get the earlier upload of the same file to resume."""
+        return Upload.of(self._request("POST", "/v1/uploads",
+                                       {"fingerprint": fingerprint, "file_name": file_name}))
+
+    def upload_batch(self, upload_id: str, pointers: Iterable[Mapping[str, Any]],
+                     stats: Mapping[str, Any]) -> BatchResult:  # fmt: skip
+        """Write one numbered batch of an upload. Safe to repeat: the hub acknowledges a batch
+        it committed before without writing it again, so transport errors are retried too."""
+        body = self._request("POST", f"/v1/uploads/{quote(upload_id, safe='')}/batches",
+                             {**stats, "pointers": list(pointers)}, idempotent=True)
+        return BatchResult(
+            added=int(body["added"]), updated=int(body["updated"]),
+            unchanged=int(body["unchanged"]),
+            cases_opened={str(k): int(v) for k, v in (body.get("cases_opened") or {}).items()},
+            replayed=bool(body.get("replayed", False)),
+        )  # fmt: skip
+
+    def complete_upload(self, upload_id: str, stats: Mapping[str, Any]) -> Upload:
+        path = f"/v1/uploads/{quote(upload_id, safe='')}/complete"
+        return Upload.of(self._request("POST", path, dict(stats), idempotent=True))
+
+    def abort_upload(self, upload_id: str) -> Upload:
+        return Upload.of(self._request("POST", f"/v1/uploads/{quote(upload_id, safe='')}/abort",
+                                       None))  # fmt: skip
 
     def inquire(
         self,
@@ -216,7 +292,40 @@ class HubClient:
             expiry_date=body.get("expiry_date"),
         )
 
-    def _request(self, method: str, path: str, payload: Any) -> dict[str, Any]:
+    def upload_policy(self) -> dict[str, Any]:
+        """The upload policy the state declared at the hub (GET /v1/policy), as JSON."""
+        return self._request("GET", "/v1/policy", None)
+
+    def cases(self, *, statuses: Sequence[str] = (), overdue: bool = False, limit: int = 100,
+              cursor: str | None = None) -> CasePage:  # fmt: skip
+        """One page of the state's duplicate-case queue (REAL ID conflicts first)."""
+        query: list[tuple[str, str]] = [("status", s) for s in statuses]
+        query += [("limit", str(limit))] + ([("overdue", "true")] if overdue else [])
+        query += [("cursor", cursor)] if cursor is not None else []
+        body = self._request("GET", f"/v1/cases?{urlencode(query)}", None)
+        return CasePage([CaseItem.from_json(c) for c in body.get("items", [])],
+                        body.get("next_cursor"))  # fmt: skip
+
+    def all_cases(self, *, statuses: Sequence[str] = (), overdue: bool = False,
+                  page_size: int = 500) -> Iterator[CaseItem]:  # fmt: skip
+        """Every case of the queue, page by page along the hub's cursors."""
+        cursor: str | None = None
+        while True:
+            page = self.cases(statuses=statuses, overdue=overdue, limit=page_size,
+                              cursor=cursor)  # fmt: skip
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def resolve_case(self, case_id: str, status: str) -> CaseItem:
+        """Move a case on (under_investigation, same_person, different_people, closed)."""
+        body = self._request("POST", f"/v1/cases/{quote(case_id, safe='')}/transitions",
+                             {"status": status})  # fmt: skip
+        return CaseItem.from_json(body)
+
+    def _request(self, method: str, path: str, payload: Any,
+                 idempotent: bool = False) -> dict[str, Any]:  # fmt: skip
         attempt = 0
         while True:
             attempt += 1
@@ -229,7 +338,10 @@ class HubClient:
                 self._sleep(self._delay(attempt, None))
                 continue
             except httpx.TransportError as exc:
-                # The request may have reached the hub; do not repeat it blindly.
+                # The request may have reached the hub; repeat it only if that is harmless.
+                if idempotent and not last:
+                    self._sleep(self._delay(attempt, None))
+                    continue
                 raise HubError(0, "hub connection failed", f"{type(exc).__name__}: {exc}") from exc
             if response.status_code in _RETRY_STATUSES and not last:
                 self._sleep(self._delay(attempt, response.headers.get("Retry-After")))

@@ -155,12 +155,16 @@ def decoy_value(
     mistyped digit in ``TYPO_RATE`` of records, stable across reloads, so decoy holders
     show one-digit-off pairs as often as real SSN holders; an inquiry passes no record.
     """
-    message = _SEP.join(decoy_key_parts(first, last, dob, aka_names))
-    digest = hmac.new(keys.decoy_key, _DECOY + message.encode("ascii"), hashlib.sha256).digest()
-    value = _index_to_value(int.from_bytes(digest, "big") % DECOY_SPACE)
+    value = _decoy_from_message(_SEP.join(decoy_key_parts(first, last, dob, aka_names)), keys)
     if record is not None and TYPO_RATE > 0:
         value = _mimic_typo(value, record, keys)
     return value
+
+
+def _decoy_from_message(message: str, keys: NetworkKeys) -> str:
+    """The valid SSN-5 value a keyed hash of the identity keys picks."""
+    digest = hmac.new(keys.decoy_key, _DECOY + message.encode("ascii"), hashlib.sha256).digest()
+    return _index_to_value(int.from_bytes(digest, "big") % DECOY_SPACE)
 
 
 def _mimic_typo(value: str, record: str, keys: NetworkKeys) -> str:

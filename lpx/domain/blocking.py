@@ -14,11 +14,17 @@ alone. The rules, by the errors they survive (FEBRL damages several fields at on
 - ``F`` first-name root + DOB; ``L`` surname phonetic + DOB: one name wrong.
 - ``N`` both phonetics + birth year; ``M`` both phonetics + month and day: one DOB digit.
 - ``P`` surname's first two letters + DOB: both names misspelt, DOB right.
+- ``A`` first name's first two letters + DOB: first name misspelt, surname missing or wrong.
 - ``R`` first-name root + surname initial + birth year and month: surname and day wrong.
 - ``S`` SSN token + birth year; ``T`` SSN token + month and day: names wrong, SSN right.
 - ``Q`` one masked SSN token + DOB: names wrong and one SSN digit off.
 - ``G`` SSN token + first-name root; ``H`` SSN token + surname phonetic; ``I`` SSN token +
-  both initials: DOB unknown or wrong and one name wrong (or both slightly).
+  both initials; ``K`` SSN token + surname's first two letters: DOB unknown or wrong and
+  one name wrong (or both slightly), or the first name wrong and the surname misspelt.
+- ``U`` two name parts (root, phonetic or first letters of each name) and ``V`` the SSN
+  token alone: only for a pointer whose DOB is *unknown* (offline files), which no DOB rule
+  can find. Offline every record probes them; the hub stores no pointer without a DOB, so
+  its searches leave them out (``dob_free=False``).
 """
 
 from __future__ import annotations
@@ -46,12 +52,28 @@ def _name_keys(first: str, root: str, first_ph: str, last: str, last_phs: set[st
     keys = {f"F|{root}|{ds}", f"R|{root}|{last[:1]}|{dob.year}-{dob.month}"} if root else set()
     if len(last) >= 2:
         keys.add(f"P|{last[:2]}|{ds}")
+    if len(first) >= 2:
+        keys.add(f"A|{first[:2]}|{ds}")
     for lp in last_phs:
         if lp:
             keys.add(f"L|{lp}|{ds}")
             if first_ph:
                 keys.add(f"N|{lp}|{first_ph}|{dob.year}")
                 keys.add(f"M|{lp}|{first_ph}|{md}")
+    return keys
+
+
+def _unknown_dob_keys(first: str, root: str, last: str, last_phs: set[str],
+                      ssn: str) -> set[str]:  # fmt: skip
+    """Rules for a pointer without a DOB: the names' parts in pairs, or the SSN token."""
+    keys = {f"V|{ssn}"} if ssn else set()
+    if root and len(last) >= 2:
+        keys.add(f"U|{root}|{last[:2]}")
+    for lp in last_phs:
+        if lp and root:
+            keys.add(f"U|{root}|{lp}")
+        if lp and len(first) >= 2:
+            keys.add(f"U|{first[:2]}|{lp}")
     return keys
 
 
@@ -65,6 +87,8 @@ def _ssn_keys(p: MatchProfile, dob: date | None, first: str, root: str, last: st
         keys.add(f"G|{p.ssn_full}|{root}")
     if first and last:
         keys.add(f"I|{p.ssn_full}|{first[:1]}{last[:1]}")
+    if len(last) >= 2:
+        keys.add(f"K|{p.ssn_full}|{last[:2]}")
     if dob is not None:
         keys.add(f"S|{p.ssn_full}|{dob.year}")
         keys.add(f"T|{p.ssn_full}|{dob.month}-{dob.day}")
@@ -84,11 +108,16 @@ def pointer_keys(p: MatchProfile) -> set[str]:
     keys = _name_keys(n.first, n.first_root, n.first_phonetic, n.last, _last_phonetics(p), p.dob)
     for aka in p.aka:
         keys |= _name_keys("", "", "", aka.last, {aka.last_phonetic}, p.dob)
+    if p.dob is None:
+        keys |= _unknown_dob_keys(n.first, n.first_root, n.last, _last_phonetics(p), p.ssn_full)
     return keys | _ssn_keys(p, p.dob, n.first, n.first_root, n.last, _last_phonetics(p))
 
 
-def inquiry_keys(p: MatchProfile) -> set[str]:
-    """Keys an inquiry probes: its own, plus day/month-swapped and first/last-swapped forms."""
+def inquiry_keys(p: MatchProfile, *, dob_free: bool = True) -> set[str]:
+    """Keys an inquiry probes: its own, plus day/month-swapped and first/last-swapped forms.
+
+    ``dob_free=False`` leaves out the ``U``/``V`` keys, which only find pointers without a
+    DOB: the hub stores none, so its searches skip a quarter of their probes."""
     n = p.name
     last_phs = _last_phonetics(p)
     dobs: list[date | None] = [p.dob]
@@ -96,6 +125,10 @@ def inquiry_keys(p: MatchProfile) -> set[str]:
         dobs.append(swapped)
     keys = _ssn_keys(p, p.dob, n.first, n.first_root, n.last, last_phs)
     keys |= _ssn_keys(p, None, n.last, canonical_first(n.last), n.first, {n.first_phonetic})
+    if dob_free:
+        keys |= _unknown_dob_keys(n.first, n.first_root, n.last, last_phs, p.ssn_full)
+        keys |= _unknown_dob_keys(n.last, canonical_first(n.last), n.first, {n.first_phonetic},
+                                  "")  # fmt: skip
     for d in dobs:
         keys |= _name_keys(n.first, n.first_root, n.first_phonetic, n.last, last_phs, d)
         # Swapped names: the inquiry's first name is the pointer's family name and vice versa.

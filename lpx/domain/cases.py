@@ -79,9 +79,15 @@ def check_transition(case: CaseView, target: CaseStatus, jurisdiction: str) -> N
         )
 
 
+def overdue_cutoff(now: datetime, max_age: timedelta = DEFAULT_MAX_AGE) -> datetime:
+    """Active cases opened before this instant are overdue; storage filters on it, so the
+    queue's ``overdue`` filter and :func:`is_overdue` never disagree."""
+    return now - max_age
+
+
 def is_overdue(case: CaseView, now: datetime, max_age: timedelta = DEFAULT_MAX_AGE) -> bool:
     """Still waiting on a state and opened longer ago than ``max_age``."""
-    return case.status in ACTIVE and now - case.opened_at > max_age
+    return case.status in ACTIVE and case.opened_at < overdue_cutoff(now, max_age)
 
 
 def queue_key(case: CaseView) -> tuple[bool, datetime]:

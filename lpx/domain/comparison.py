@@ -103,6 +103,20 @@ def compare_ssn(a: MatchProfile, b: MatchProfile) -> str:
     return "else"
 
 
+def ssn_in_context(ssn: str, first: str, last: str, order: str, dob: str) -> str:
+    """``conflict`` for SSN tokens that differ while both names and the DOB agree exactly.
+
+    A person without an SSN sends a decoy derived from their name and birth date, so for a
+    decoy holder the SSN level follows the name levels: renamed, the decoy differs. An SSN
+    ``else`` is therefore weak evidence when the names differ, but when names and DOB are
+    identical a decoy would have agreed too: the tokens are two different real SSNs, which
+    is how namesakes (same common name, same birthday) differ from one person.
+    """
+    if ssn == "else" and first == last == dob == "exact" and order == "same":
+        return "conflict"
+    return ssn
+
+
 def name_levels(
     a: MatchProfile, swapped_a: NormalizedName, b: MatchProfile
 ) -> tuple[str, str, str]:

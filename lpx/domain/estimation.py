@@ -11,7 +11,16 @@
 
 Counts are smoothed towards the starting model (``prior_strength`` pseudo-pairs for m), and
 a level seen on fewer than ``MIN_U_COUNT`` random pairs keeps its starting u, so a level
-the data never shows (no middle names in FEBRL) keeps its default weight.
+the data never shows (no middle names in FEBRL) keeps its default weight. m never falls
+below ``M_FLOOR`` times its starting value: a level the training data barely shows (no
+nicknames in FEBRL, few one-digit DOB slips) must not turn into strong evidence *against*
+a match (EM otherwise drives such an m towards 0 and its weight towards minus infinity).
+
+``FIXED_FIELDS`` keep their starting m and u: the name order level is only meaningful
+together with the name levels it qualifies (a swapped reading counts only when the names
+agree swapped), which breaks the independence EM and random-pair counting assume. For the
+same reason the SSN ``conflict`` level (``TIED_U``) takes the u of ``else`` and keeps its
+starting m.
 """
 
 from __future__ import annotations
@@ -24,6 +33,14 @@ from numpy.typing import NDArray
 from lpx.domain.model import FIELDS, MatchModel
 
 MIN_U_COUNT = 10
+M_FLOOR = 0.2
+FIXED_FIELDS = frozenset({"name_order"})
+# Levels read in the context of other fields (see comparison.ssn_in_context): random pairs
+# almost never reach them, and their u is the u of the level they refine. Their m keeps its
+# starting share too: the level requires agreement on the very fields the training blocks
+# share, so in every block namesakes (same name and DOB, two real SSNs) look like matches
+# to EM, which then learns that one person often carries two SSNs.
+TIED_U = {("ssn", "conflict"): "else"}
 Levels = dict[str, NDArray[np.int8]]
 Table = dict[str, NDArray[np.float64]]
 
@@ -43,15 +60,26 @@ def estimate_u(lv: Levels, names: dict[str, tuple[str, ...]], model: MatchModel)
     u0, null = _start(model, names, 1), _is_null(names, model)
     out: Table = {}
     for f in FIELDS:
+        if f in FIXED_FIELDS:
+            out[f] = u0[f]
+            continue
+        tied = [(names[f].index(lv), names[f].index(to)) for (g, lv), to in TIED_U.items()
+                if g == f and lv in names[f]]  # fmt: skip
         counts = np.bincount(lv[f], minlength=len(names[f])).astype(np.float64)
-        counts[null[f]] = 0
+        skip = null[f].copy()
+        for level, to in tied:  # counted as the level it refines
+            counts[to] += counts[level]
+            skip[level] = True
+        counts[skip] = 0
         total = counts.sum()
         u = u0[f].copy()
-        thin = (counts < MIN_U_COUNT) | null[f]
+        thin = (counts < MIN_U_COUNT) | skip
         if total > 0 and (~thin).any():
             # Levels with enough pairs share what the thin ones (at their start u) leave.
-            room = 1.0 - u0[f][thin & ~null[f]].sum()
+            room = 1.0 - u0[f][thin & ~skip].sum()
             u[~thin] = counts[~thin] / counts[~thin].sum() * room
+        for level, to in tied:
+            u[level] = u[to]
         out[f] = u
     return out
 
@@ -68,8 +96,10 @@ def expectation_maximisation(
     u: Table, *, iterations: int = 50, prior_strength: float = 5.0, tol: float = 1e-6,
 ) -> EmResult:  # fmt: skip
     """m of ``fields`` (u fixed) and the match share, by EM over the distinct vectors."""
+    fields = tuple(f for f in fields if f not in FIXED_FIELDS)
     m, null = _start(model, names, 0), _is_null(names, model)
     m0 = {f: m[f].copy() for f in fields}
+    pinned = {f: np.array([(f, lv) in TIED_U for lv in names[f]]) for f in fields}
     matrix = np.stack([lv[f].astype(np.int64) for f in fields], axis=1)
     vectors, counts = np.unique(matrix, axis=0, return_counts=True)
     counts = counts.astype(np.float64)
@@ -90,12 +120,38 @@ def expectation_maximisation(
             mass[null[f]] = 0
             prior = np.where(null[f], 0.0, m0[f])
             prior = prior / prior.sum() if prior.sum() else prior
-            fitted = (mass + prior_strength * prior) / (mass.sum() + prior_strength)
+            fitted = _floored((mass + prior_strength * prior) / (mass.sum() + prior_strength),
+                              prior)  # fmt: skip
+            fitted = _pinned(fitted, prior, pinned[f])
             change = max(change, float(np.abs(fitted - m[f]).max(initial=0.0)))
             m[f] = np.where(null[f], 1.0, fitted)
         if change < tol:
             break
     return EmResult(m, share, done)
+
+
+def _floored(m: NDArray[np.float64], start: NDArray[np.float64]) -> NDArray[np.float64]:
+    """m with every level at least ``M_FLOOR`` x its start share; the levels above their
+    floor give up the difference in proportion, so m still sums to 1."""
+    floor = M_FLOOR * start
+    low = m < floor
+    rest = m[~low].sum()
+    if not low.any() or rest <= 0:
+        return m
+    out: NDArray[np.float64] = m * (1.0 - floor[low].sum()) / rest
+    out[low] = floor[low]
+    return out
+
+
+def _pinned(m: NDArray[np.float64], start: NDArray[np.float64],
+            pinned: NDArray[np.bool_]) -> NDArray[np.float64]:  # fmt: skip
+    """m with the ``pinned`` levels at their start share, the others scaled to fill the rest."""
+    if not pinned.any():
+        return m
+    free = m[~pinned].sum()
+    out: NDArray[np.float64] = m * (1.0 - start[pinned].sum()) / free if free else m.copy()
+    out[pinned] = start[pinned]
+    return out
 
 
 def assemble(model: MatchModel, names: dict[str, tuple[str, ...]], u: Table,

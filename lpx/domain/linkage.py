@@ -19,6 +19,7 @@ from lpx.domain.comparison import (
     compare_ssn,
     compare_suffix,
     name_levels,
+    ssn_in_context,
 )
 from lpx.domain.model import MatchModel
 from lpx.domain.names import NormalizedName
@@ -41,15 +42,16 @@ class ScoredPair:
 
 def compare(a: MatchProfile, swapped_a: NormalizedName, b: MatchProfile) -> dict[str, str]:
     first, last, order = name_levels(a, swapped_a, b)
+    dob = compare_dob(a.dob, b.dob)
     return {
         "first_name": first,
         "last_name": last,
         "name_order": order,
         "middle_name": compare_middle(a.name.middle, b.name.middle),
         "suffix": compare_suffix(a.name.suffix, b.name.suffix),
-        "dob": compare_dob(a.dob, b.dob),
+        "dob": dob,
         "sex": compare_sex(a.sex, b.sex),
-        "ssn": compare_ssn(a, b),
+        "ssn": ssn_in_context(compare_ssn(a, b), first, last, order, dob),
     }
 
 

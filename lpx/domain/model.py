@@ -32,7 +32,10 @@ DEFAULT_MU: dict[str, dict[str, tuple[float, float]]] = {
         "exact": (0.83, 0.002), "one_of_two": (0.04, 0.0005), "jw_high": (0.04, 0.002),
         "phonetic": (0.02, 0.003), "jw_mid": (0.02, 0.006), "else": (0.05, 0.9865),
     },
-    "name_order": {"same": (0.98, 0.9999), "swapped": (0.01, 0.00005), "aka": (0.01, 0.00005)},
+    # Relative to the straight reading (see ``lpx.domain.estimation.FIXED_FIELDS``): a swap is
+    # rare for one person, while two people whose names agree only swapped ("Thomas Ryan",
+    # "Ryan Thomas") are not much rarer than two that agree straight: a penalty, not a bonus.
+    "name_order": {"same": (0.985, 0.985), "swapped": (0.01, 0.08), "aka": (0.005, 0.005)},
     "middle_name": {"exact": (0.9, 0.05), "initial": (0.08, 0.05), "else": (0.02, 0.9)},
     "suffix": {"exact": (0.98, 0.9), "one_missing": (0.015, 0.05), "else": (0.005, 0.05)},
     "dob": {
@@ -40,7 +43,13 @@ DEFAULT_MU: dict[str, dict[str, tuple[float, float]]] = {
         "one_digit": (0.03, 0.0005), "same_year": (0.01, 0.015), "else": (0.01, 0.98445),
     },
     "sex": {"exact": (0.98, 0.5), "else": (0.02, 0.5)},
-    "ssn": {"exact": (0.87, 0.00002), "one_digit": (0.03, 0.0002), "else": (0.10, 0.99978)},
+    # ``conflict`` is ``else`` where names and DOB agree exactly (comparison.ssn_in_context):
+    # a decoy would have agreed there, so one person shows it only with two SSNs on file
+    # (two wrong digits, or a wrong SSN in one state): rare; its u is else's. Not trained.
+    # ``else`` m 0.15: a decoy holder renamed in one state (about 13% of them) gets a second
+    # decoy; softer than 0.10 keeps decoys within 0.01 of match recall (benchmarks/decoy_cost.py).
+    "ssn": {"exact": (0.82, 0.00002), "one_digit": (0.03, 0.0002), "else": (0.15, 0.99978),
+            "conflict": (0.0005, 0.99978)},
 }  # fmt: skip
 
 
@@ -115,6 +124,9 @@ class MatchModel:
     def from_dict(cls, data: dict[str, Any]) -> MatchModel:
         mu = {f: {lv: (float(m), float(u)) for lv, (m, u) in levels.items()}
               for f, levels in data["mu"].items()}  # fmt: skip
+        ssn = mu.get("ssn", {})
+        if "else" in ssn and "conflict" not in ssn:
+            ssn["conflict"] = ssn["else"]  # a model from before the level: weighed as before
         if int(data.get("format", 1)) > FORMAT:
             raise ValueError(f"model format {data['format']} is newer than this LPX ({FORMAT})")
         tf = {f: {str(v): float(x) for v, x in t["values"].items()}

@@ -36,7 +36,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "suffix": ("null", "exact", "one_missing", "else"),
     "dob": ("null", "exact", "day_month_swapped", "one_digit", "same_year", "else"),
     "sex": ("null", "exact", "else"),
-    "ssn": ("null", "exact", "one_digit", "else"),
+    "ssn": ("null", "exact", "one_digit", "else", "conflict"),
 }
 _FIRST_RANK = np.array([1, 6, 5, 4, 3, 2, 0])  # comparison._LEVEL_RANK, in LEVELS order
 _LAST_RANK = np.array([1, 6, 5, 4, 3, 3, 0])
@@ -220,6 +220,8 @@ def _dob_levels(a: Ints, b: Ints) -> NDArray[np.int8]:
 
 def levels(a: ProfileArrays, b: ProfileArrays) -> Levels:
     """Each field's level (index into :data:`LEVELS`) for the aligned pairs ``a[i], b[i]``."""
+    if len(a) == 0:  # numpy's string functions reject empty arrays
+        return {f: np.empty(0, dtype=np.int8) for f in FIELDS}
     first, last = _first_levels(a.name, b.name), _last_levels(a.name, b.name)
     first_sw, last_sw = _first_levels(a.swapped, b.name), _last_levels(a.swapped, b.name)
     take_sw = (_FIRST_RANK[first_sw] + _LAST_RANK[last_sw]) > (
@@ -250,9 +252,12 @@ def levels(a: ProfileArrays, b: ProfileArrays) -> Levels:
         [0, 1, 2],
         3,
     )
+    dob = _dob_levels(a.dob, b.dob)
+    # comparison.ssn_in_context: SSNs differ although names and DOB agree exactly.
+    ssn[(ssn == 3) & (first == 1) & (last == 1) & (dob == 1) & (order == 0)] = 4
     return {"first_name": first.astype(np.int8), "last_name": last.astype(np.int8),
             "name_order": order, "middle_name": middle.astype(np.int8),
-            "suffix": suffix.astype(np.int8), "dob": _dob_levels(a.dob, b.dob),
+            "suffix": suffix.astype(np.int8), "dob": dob,
             "sex": sex.astype(np.int8), "ssn": ssn.astype(np.int8)}  # fmt: skip
 
 

@@ -91,10 +91,14 @@ def evaluate(
     decoys: bool = True,
     progress: Progress | None = None,
 ) -> Evaluation:
-    """Link ``data`` with the batch engine, keeping every candidate's weight, and score it."""
-    model = model or MatchModel()
+    """Link ``data`` with the batch engine, keeping every candidate's weight, and score it.
+
+    Without ``model`` the model is estimated from the data itself (no labels), as
+    ``lpx dedupe`` does; the metrics use that model's thresholds.
+    """
     linkage = dedupe(data.files, model, decoys=decoys, link_only=data.link_only,
                      keep_all=True, progress=progress)  # fmt: skip
+    model = linkage.model
     truth, by_code = truth_codes(data, linkage)
     codes = linkage.a * len(linkage.records) + linkage.b  # a < b, distinct from the join
     is_true = np.isin(codes, truth)

@@ -1,9 +1,10 @@
 """``dedupe``: one or more license files in, scored duplicate pairs out.
 
-Stages: profile every record (:mod:`lpx.linkage.records`), block with the hub's keys in
-DuckDB (:mod:`lpx.linkage.candidates`), score each candidate pair with the hub's engine
-(:mod:`lpx.linkage.scoring`) in chunks, and keep the pairs the model classes as ``match``
-or ``possible``. Only the kept pairs are held in memory, as three numpy arrays.
+Stages: profile every record (:mod:`lpx.linkage.records`), estimate the model from the
+records themselves when none is given (:mod:`lpx.domain.training`), block with the hub's
+keys in DuckDB (:mod:`lpx.linkage.candidates`), score each candidate pair with the hub's
+engine (:mod:`lpx.linkage.scoring`) in chunks, and keep the pairs the model classes as
+``match`` or ``possible``. Only the kept pairs are held in memory, as three numpy arrays.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from numpy.typing import NDArray
 
 from lpx.client.keys import NetworkKeys
 from lpx.domain.model import MatchModel
+from lpx.domain.training import STEPS, train_model
 from lpx.linkage.candidates import candidate_pairs, connection, load_keys
 from lpx.linkage.records import RecordTable, read_records
 from lpx.linkage.scoring import Weights, record_arrays, score_chunk
@@ -27,6 +29,8 @@ OUTPUT_COLUMNS = ("record_id_a", "file_a", "record_id_b", "file_b", "weight", "p
                   "class")  # fmt: skip
 # Progress: (stage, done, total); total is None while it is not yet known.
 Progress = Callable[[str, int, int | None], None]
+# Below this many records EM has too few pairs to learn from: the built-in model is used.
+MIN_TRAINING_RECORDS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +96,15 @@ def dedupe(
 ) -> Linkage:
     """Find the duplicate pairs within and across ``files`` with the hub's engine.
 
+    Without ``model`` the model is estimated from the records themselves (EM, no labels;
+    the built-in thresholds), or is the built-in one for fewer than
+    ``MIN_TRAINING_RECORDS`` records.
+
     ``decoys=False`` leaves a record without SSN without tokens (the SSN level is then
     ``null``) instead of giving it the decoy the loader would send. ``link_only`` skips
     pairs within one file. ``keep_all`` keeps every candidate pair's weight, not only the
     classified ones, for threshold sweeps in evaluation.
     """
-    model = model or MatchModel()
     seconds: dict[str, float] = {}
     started = time.perf_counter()
 
@@ -106,6 +113,14 @@ def dedupe(
 
     records = read_records(files, keys, decoys=decoys, progress=report("Reading"))
     seconds["read"] = time.perf_counter() - started
+    arrays = record_arrays(records)
+    if model is None:
+        mark = time.perf_counter()
+        model = MatchModel()
+        if len(records) >= MIN_TRAINING_RECORDS:
+            model = train_model(records.profiles, model, arrays=arrays, version="from-files",
+                                progress=report("Training", STEPS))  # fmt: skip
+        seconds["train"] = time.perf_counter() - mark
     kept_a: list[NDArray[np.int64]] = []
     kept_b: list[NDArray[np.int64]] = []
     kept_w: list[NDArray[np.float64]] = []
@@ -116,7 +131,6 @@ def dedupe(
         total, chunks = candidate_pairs(con, link_only)
         seconds["block"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        arrays = record_arrays(records)
         done = 0
         tick = report("Scoring", total)
         tick(0)

@@ -1,6 +1,18 @@
-"""The small slice of COSE (RFC 9052) that mdoc needs: ES256 COSE_Sign1, HMAC-256 COSE_Mac0
-and EC2 P-256 COSE_Key, written over ``cryptography`` so the hot path stays in OpenSSL.
+"""The COSE (RFC 9052) that mdoc needs, as one thin adapter: ES256 COSE_Sign1 (attached or
+detached payload, x5chain in the unprotected header), HMAC 256/256 COSE_Mac0 and EC2 P-256
+COSE_Key. Every COSE operation in ``lpx.mdl`` goes through this module.
 
+The primitives are ``cryptography``'s (OpenSSL): ECDSA P-256/SHA-256 and HMAC-SHA-256.
+Neither maintained COSE library can carry them here (docs/mdl.md, "Why the COSE layer is
+our own"): ``cwt`` 3.3.0 declares ``cbor2<6`` while the verifier needs cbor2 6's duplicate-key
+rejection, and ``pycose`` 1.1.0 signs with pure-Python ``ecdsa`` (not constant time, about
+230 verifications/s) and compares MAC tags with ``==``. ``tests/unit/mdl/test_mdl_cose.py``
+checks this module against pycose in both directions.
+
+Verification applies the header rules an attacker could otherwise bend: the algorithm must
+be in the protected header and be the one expected for the key (no ``alg`` downgrade or
+confusion), no label in both buckets, no ``crit`` we would silently ignore, the matching
+COSE tag or none, and the signature is checked over the protected header's exact bytes.
 Signatures are raw ``r || s`` (64 bytes) as COSE requires, not DER.
 """
 
@@ -10,6 +22,7 @@ import hashlib
 import hmac
 from typing import Any
 
+import cbor2
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -22,16 +35,21 @@ from lpx.mdl import cbor
 from lpx.mdl.errors import VerificationError
 
 ALG = 1
+CRIT = 2
 ES256 = -7
 HMAC256 = 5
 X5CHAIN = 33
+SIGN1_TAG = 18
+MAC0_TAG = 17
 PROTECTED_ES256 = cbor.dumps({ALG: ES256})
 PROTECTED_HMAC256 = cbor.dumps({ALG: HMAC256})
+_PROTECTED = {ES256: PROTECTED_ES256, HMAC256: PROTECTED_HMAC256}
+_ALG_NAMES = {ES256: "ES256", HMAC256: "HMAC 256/256"}
 _ECDSA = ec.ECDSA(hashes.SHA256())
 
 
 def sig_structure(protected: bytes, payload: bytes, context: str = "Signature1") -> bytes:
-    """``Sig_structure`` / ``MAC_structure`` with empty external_aad."""
+    """``Sig_structure`` / ``MAC_structure`` with empty external_aad (mdoc uses none)."""
     return cbor.dumps([context, protected, b"", payload])
 
 
@@ -42,30 +60,22 @@ def sign1(
     *,
     detached: bool = False,
 ) -> list[Any]:
-    """A COSE_Sign1 array; ``detached`` leaves the payload out (nil) as device auth does."""
-    signature = raw_signature(key.sign(sig_structure(PROTECTED_ES256, payload), _ECDSA))
+    """An untagged ES256 COSE_Sign1; ``detached`` leaves the payload out (nil), as mdoc
+    device authentication does, while the signature still covers it."""
+    r, s = decode_dss_signature(key.sign(sig_structure(PROTECTED_ES256, payload), _ECDSA))
+    signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
     return [PROTECTED_ES256, unprotected, None if detached else payload, signature]
-
-
-def raw_signature(der: bytes) -> bytes:
-    r, s = decode_dss_signature(der)
-    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
 
 def verify_sign1(
     cose: object, key: ec.EllipticCurvePublicKey, check: str, detached_payload: bytes | None = None
 ) -> tuple[dict[Any, Any], bytes]:
-    """Check an ES256 COSE_Sign1; return (unprotected header, payload)."""
-    protected, unprotected, payload, signature = parts(cose, check)
-    if protected != PROTECTED_ES256:  # fast path: the usual {1: -7} needs no parsing
-        header = cbor.as_map(cbor.loads(protected, check), check, "protected header")
-        if header.get(ALG) != ES256:
-            cbor.fail(check, "algorithm must be ES256")
-    if detached_payload is not None:
-        if payload is not None:
-            cbor.fail(check, "payload must be detached")
-        payload = detached_payload
-    payload = cbor.as_bytes(payload, check, "payload")
+    """Check an ES256 COSE_Sign1 (untagged or tag 18); return (unprotected header, payload)."""
+    protected, unprotected, payload, signature = parts(cose, check, SIGN1_TAG)
+    _check_headers(protected, unprotected, ES256, check)
+    if not isinstance(key.curve, ec.SECP256R1):
+        cbor.fail(check, "ES256 needs a P-256 key")
+    payload = _payload(payload, detached_payload, check)
     signature = cbor.as_bytes(signature, check, "signature")
     if len(signature) != 64:
         cbor.fail(check, "ES256 signature must be 64 bytes")
@@ -79,8 +89,37 @@ def verify_sign1(
     return unprotected, payload
 
 
-def parts(cose: object, check: str) -> tuple[bytes, dict[Any, Any], object, object]:
-    """Shape check shared by Sign1 and Mac0: [bstr protected, map, payload, bstr]."""
+def mac0(key: bytes, detached_payload: bytes) -> list[Any]:
+    """An untagged COSE_Mac0 (HMAC 256/256) with detached payload, as mdoc device MAC uses."""
+    tag = hmac.new(
+        key, sig_structure(PROTECTED_HMAC256, detached_payload, "MAC0"), hashlib.sha256
+    ).digest()
+    return [PROTECTED_HMAC256, {}, None, tag]
+
+
+def verify_mac0(cose: object, key: bytes, detached_payload: bytes, check: str) -> None:
+    """Check a detached HMAC 256/256 COSE_Mac0 (untagged or tag 17), in constant time."""
+    protected, unprotected, payload, tag = parts(cose, check, MAC0_TAG)
+    _check_headers(protected, unprotected, HMAC256, check)
+    payload = _payload(payload, detached_payload, check)
+    tag = cbor.as_bytes(tag, check, "MAC tag")
+    expected = hmac.new(key, sig_structure(protected, payload, "MAC0"), hashlib.sha256).digest()
+    if not hmac.compare_digest(tag, expected):
+        cbor.fail(check, "MAC does not verify")
+
+
+def parts(
+    cose: object, check: str, tag: int = SIGN1_TAG
+) -> tuple[bytes, dict[Any, Any], object, object]:
+    """Shape check shared by Sign1 and Mac0: [bstr protected, map, payload, bstr].
+
+    RFC 9052 lets a context omit the tag (mdoc does); a tag, if present, must be the one for
+    this structure, so a MAC can never be read as a signature or the other way round.
+    """
+    if isinstance(cose, cbor2.CBORTag):
+        if cose.tag != tag:
+            cbor.fail(check, f"COSE structure must be untagged or carry tag {tag}")
+        cose = _thawed(cose.value)
     items = cbor.as_list(cose, check, "COSE structure")
     if len(items) != 4:
         cbor.fail(check, "COSE structure must have 4 elements")
@@ -89,27 +128,40 @@ def parts(cose: object, check: str) -> tuple[bytes, dict[Any, Any], object, obje
     return protected, unprotected, items[2], items[3]
 
 
-def mac0(key: bytes, detached_payload: bytes) -> list[Any]:
-    """COSE_Mac0 (HMAC 256/256) with detached payload, as mdoc device MAC uses."""
-    tag = hmac.new(
-        key, sig_structure(PROTECTED_HMAC256, detached_payload, "MAC0"), hashlib.sha256
-    ).digest()
-    return [PROTECTED_HMAC256, {}, None, tag]
+def _thawed(value: object) -> object:
+    """cbor2 6 decodes a tag's content as tuples and frozendicts; read them as arrays and maps
+    (depth is bounded by the decoder's ``MAX_DEPTH``)."""
+    if isinstance(value, tuple):
+        return [_thawed(item) for item in value]
+    if isinstance(value, cbor2.frozendict):
+        return {key: _thawed(item) for key, item in value.items()}
+    return value
 
 
-def verify_mac0(cose: object, key: bytes, detached_payload: bytes, check: str) -> None:
-    protected, _, payload, tag = parts(cose, check)
+def _check_headers(protected: bytes, unprotected: dict[Any, Any], alg: int, check: str) -> None:
+    """The algorithm is protected and the expected one; nothing critical goes unread."""
+    if CRIT in unprotected or ALG in unprotected:
+        cbor.fail(check, "alg and crit belong in the protected header only")
+    if protected == _PROTECTED[alg]:  # fast path: the usual {1: alg} needs no parsing
+        return
+    if not protected:
+        cbor.fail(check, f"algorithm must be {_ALG_NAMES[alg]} (protected header is empty)")
     header = cbor.as_map(cbor.loads(protected, check), check, "protected header")
-    if header.get(ALG) != HMAC256:
-        cbor.fail(check, "algorithm must be HMAC 256/256")
-    if payload is not None:
+    if header.get(ALG) != alg:
+        cbor.fail(check, f"algorithm must be {_ALG_NAMES[alg]}")
+    if CRIT in header:
+        cbor.fail(check, "critical header parameters are not supported")
+    if not header.keys().isdisjoint(unprotected):
+        cbor.fail(check, "a header label is both protected and unprotected")
+
+
+def _payload(attached: object, detached: bytes | None, check: str) -> bytes:
+    """The payload to authenticate: the caller's own when it must be detached."""
+    if detached is None:
+        return cbor.as_bytes(attached, check, "payload")
+    if attached is not None:
         cbor.fail(check, "payload must be detached")
-    tag = cbor.as_bytes(tag, check, "MAC tag")
-    expected = hmac.new(
-        key, sig_structure(protected, detached_payload, "MAC0"), hashlib.sha256
-    ).digest()
-    if not hmac.compare_digest(tag, expected):
-        cbor.fail(check, "MAC does not verify")
+    return detached
 
 
 def encode_key(key: ec.EllipticCurvePublicKey) -> dict[int, Any]:

@@ -8,7 +8,9 @@ fingerprint of both identity documents, so card-only updates never re-raise it.
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,18 +30,21 @@ from lpx.domain.cases import (
     check_transition,
     is_overdue,
     is_real_id_conflict,
+    overdue_cutoff,
 )
 from lpx.domain.model import MatchModel
 from lpx.domain.profile import MatchProfile
 from lpx.keys.provider import KeyDestroyed
 from lpx.services.codec import IdentityCodec
-from lpx.services.errors import Conflict, NotFound
+from lpx.services.errors import Conflict, InvalidRequest, NotFound
 from lpx.services.matching import FoundPair, Probe, match_batch
 from lpx.services.notifications import notify_many
 from lpx.storage.uow import UnitOfWork
-from lpx.storage.workflow_repositories import CaseEventRow, CaseRow
+from lpx.storage.workflow_repositories import CaseEventRow, CaseRow, QueuePosition
 
 MAX_LIST = 500
+CURSOR_VERSION = "c1"
+_CASE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def pair_key(a: str, b: str) -> str:
@@ -100,9 +105,9 @@ class CaseOpener:
                 jurisdictions=frozenset(j for c in new for j in (c.jurisdiction_a,
                                                                  c.jurisdiction_b))))  # fmt: skip
         opened: dict[str, int] = {}
+        written = {p.pointer_id for p in probes}
         for c in new:
-            other = c.jurisdiction_b if c.pointer_a in {p.pointer_id for p in probes} \
-                else c.jurisdiction_a  # fmt: skip
+            other = c.jurisdiction_b if c.pointer_a in written else c.jurisdiction_a
             opened[other] = opened.get(other, 0) + 1
         return opened
 
@@ -139,6 +144,35 @@ class Case:
     history: tuple[CaseEventRow, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class CaseQueuePage:
+    items: list[Case]
+    next_cursor: str | None  # None: this page is the end of the queue
+
+
+def encode_cursor(row: CaseRow) -> str:
+    """The queue position just after ``row``: opaque to clients, URL-safe, and holding only
+    what the client has already seen (the conflict flag, opening time and case id)."""
+    opened = row.opened_at.astimezone(UTC).isoformat()
+    raw = f"{CURSOR_VERSION}|{int(row.real_id_conflict)}|{opened}|{row.case_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> QueuePosition:
+    """The position a cursor names; any cursor this hub did not hand out is a 422."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        version, flag, opened, case_id = raw.split("|")
+        at = datetime.fromisoformat(opened)
+        if version != CURSOR_VERSION or flag not in ("0", "1") or at.tzinfo is None \
+                or not _CASE_ID.fullmatch(case_id):  # fmt: skip
+            raise ValueError(cursor)
+        return QueuePosition(flag == "1", at.astimezone(UTC), case_id)
+    except (ValueError, OverflowError):
+        raise InvalidRequest("cursor is not one this hub handed out; start again without "
+                             "it and follow next_cursor.") from None
+
+
 class CaseService:
     def __init__(self, uow_factory: Callable[[], UnitOfWork], audit: AuditLog,
                  max_age: timedelta = DEFAULT_MAX_AGE) -> None:  # fmt: skip
@@ -148,17 +182,29 @@ class CaseService:
 
     def list_own(self, actor: Actor, statuses: Sequence[CaseStatus] | None = None,
                  older_than: timedelta | None = None, overdue_only: bool = False,
-                 limit: int = 100, now: datetime | None = None) -> list[Case]:  # fmt: skip
-        """The actor's state's cases, REAL ID conflicts first, then oldest first."""
+                 limit: int = 100, cursor: str | None = None,
+                 now: datetime | None = None) -> CaseQueuePage:  # fmt: skip
+        """One page of the actor's state's queue: REAL ID conflicts first, then oldest, then
+        by case id. Every filter is applied by the database before the page is cut, so the
+        pages of a filtered queue are full and ``next_cursor`` walks it without gaps."""
         authorize(actor, Permission.CASE_READ_OWN, actor.jurisdiction)
+        after = decode_cursor(cursor) if cursor is not None else None
         now = now or datetime.now(UTC)
-        wanted = [s.value for s in (statuses or sorted(ACTIVE))]
-        before = now - older_than if older_than is not None else None
+        wanted = [s.value for s in (statuses or sorted(ACTIVE))
+                  if not overdue_only or s in ACTIVE]  # fmt: skip
+        cutoffs = [now - older_than] if older_than is not None else []
+        if overdue_only:
+            cutoffs.append(overdue_cutoff(now, self.max_age))
+        if not wanted:
+            return CaseQueuePage([], None)
+        size = max(1, min(limit, MAX_LIST))
         with self._uow() as uow:
-            rows = uow.cases.for_jurisdiction(actor.jurisdiction, wanted, before,
-                                              max(1, min(limit, MAX_LIST)))  # fmt: skip
-        cases = [Case(r, is_overdue(_view(r), now, self.max_age)) for r in rows]
-        return [c for c in cases if c.overdue] if overdue_only else cases
+            rows = uow.cases.for_jurisdiction(actor.jurisdiction, wanted,
+                                              min(cutoffs, default=None), size + 1,
+                                              after)  # fmt: skip
+        page = [Case(r, is_overdue(_view(r), now, self.max_age)) for r in rows[:size]]
+        more = len(rows) > size
+        return CaseQueuePage(page, encode_cursor(page[-1].row) if more else None)
 
     def get(self, actor: Actor, case_id: str, now: datetime | None = None) -> Case:
         authorize(actor, Permission.CASE_READ_OWN, actor.jurisdiction)

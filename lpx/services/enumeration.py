@@ -3,19 +3,21 @@
 Detection keeps a per-user record of recent inquiry *features* (keyed hashes, no names or
 dates; see lpx/domain/enumeration.py) for ``window`` and purges it after. When a pattern
 trips, the user is refused for a cool-down, an alert is stored for the states whose records
-the user's recent inquiries touched (read from the audit log) and the event is audited.
+the user's recent inquiries touched (read from the audit log), each of them gets it in its
+notification feed, and the audit log records it as ``enumeration.alert``.
 Several flagged users under one credential throttle the whole credential, since the user
 id is only what the state's system asserts.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from lpx.audit.entries import Action, AuditEvent
 from lpx.audit.service import AuditLog
@@ -34,8 +36,10 @@ from lpx.domain.inquiry import SearchInquiry
 from lpx.domain.profile import MatchProfile
 from lpx.services.limits import RateGuard, RateLimited
 from lpx.storage.safeguard_repositories import AlertRow, EnumerationRepository
+from lpx.storage.workflow_repositories import NotificationRepository
 
 Now = Callable[[], datetime]
+ALERT_NOTIFICATION = "enumeration_alert"  # the kind in the states' notification feeds
 
 
 def utcnow() -> datetime:
@@ -100,7 +104,7 @@ class InquiryGuard:
         if patterns:
             raise self._refusal(now + p.cooldown, now)
 
-    def _flag(self, repo: EnumerationRepository, conn: object, actor: Actor,
+    def _flag(self, repo: EnumerationRepository, conn: Connection, actor: Actor,
               patterns: list[Pattern], now: datetime) -> None:  # fmt: skip
         since_us = int((now - self.policy.window).timestamp() * 1_000_000)
         touched = repo.touched_states(actor.jurisdiction, actor.user_id, since_us)
@@ -111,21 +115,23 @@ class InquiryGuard:
             self._alert(repo, conn, actor, f"credential:{actor.credential_id}",
                         [Pattern.MANY_USERS_FLAGGED.value], now, touched)  # fmt: skip
 
-    def _alert(self, repo: EnumerationRepository, conn: object, actor: Actor, user: str,
+    def _alert(self, repo: EnumerationRepository, conn: Connection, actor: Actor, user: str,
                patterns: list[str], now: datetime, touched: set[str]) -> None:  # fmt: skip
+        """Store the alert, tell every touched state in its notification feed, and audit it
+        as its own action (ids and pattern names only: no name, date or hash)."""
         alert_id = str(uuid.uuid4())
         repo.add_alert(alert_id, actor.jurisdiction, user, actor.credential_id, patterns,
                        now, now + self.policy.cooldown, touched)  # fmt: skip
-        # A throttle is a policy change on the user; refs name the alert and its patterns.
-        self._audit.append(
-            repo.conn,
-            AuditEvent.by(
-                actor,
-                Action.POLICY_CHANGE,
-                jurisdictions=frozenset(touched),
-                refs=(f"enumeration-alert:{alert_id}", *(f"pattern:{p}" for p in patterns)),
-            ),
-        )
+        detail = {"flagged_jurisdiction": actor.jurisdiction, "patterns": patterns,
+                  "throttled_until": (now + self.policy.cooldown).isoformat()}  # fmt: skip
+        body = json.dumps(detail, sort_keys=True, separators=(",", ":"))
+        notices = NotificationRepository(conn)
+        for state in sorted(touched):
+            notices.add_many(state, [(ALERT_NOTIFICATION, alert_id, body)])
+        refs = (f"enumeration-alert:{alert_id}", *(f"pattern:{p}" for p in patterns))
+        self._audit.append(conn, AuditEvent.by(actor, Action.ENUMERATION_ALERT,
+                                               jurisdictions=frozenset(touched),
+                                               refs=refs))  # fmt: skip
 
     def _refuse_if_throttled(self, actor: Actor, now: datetime) -> None:
         with self._engine.connect() as conn:

@@ -4,7 +4,10 @@ Every notification is first a row in the state's feed (``GET /v1/notifications?a
 numbered without gaps in commit order, so a state that was offline reads on from its last
 cursor and loses nothing. A state may also register a webhook: the delivery worker POSTs each
 notification with an HMAC-SHA256 signature over ``<timestamp>.<body>`` and retries with
-exponential backoff; delivery state lives in the notification row, so a restart resumes.
+exponential backoff; delivery state lives in the notification row, so a restart resumes, and
+rows are claimed under a lease (lpx/storage/webhook_deliveries.py), so several hub processes
+never send one notification at the same time. URLs pass the SSRF guard
+(lpx/services/webhook_urls.py) when registered and again before each delivery.
 """
 
 from __future__ import annotations
@@ -25,14 +28,16 @@ import httpx
 
 from lpx.auth.permissions import Permission
 from lpx.auth.policy import Actor, authorize
-from lpx.services.errors import InvalidRequest
+from lpx.services.webhook_urls import UnsafeWebhookUrl, WebhookUrlGuard
 from lpx.storage.uow import UnitOfWork
+from lpx.storage.webhook_deliveries import DeliveryRepository
 from lpx.storage.workflow_repositories import NotificationRow
 
 log = logging.getLogger("lpx.notifications")
 MAX_PAGE = 500
 SIGNATURE_HEADER = "X-LPX-Signature"
 TIMESTAMP_HEADER = "X-LPX-Timestamp"
+DELIVERY_HEADER = "X-LPX-Delivery"  # <jurisdiction>-<seq>: receivers drop repeats by it
 
 
 def sign_body(secret: str, timestamp: str, body: bytes) -> str:
@@ -83,11 +88,14 @@ class Notification:
 class NotificationService:
     def __init__(self, uow_factory: Callable[[], UnitOfWork],
                  http: httpx.Client | None = None, backoff: float = 2.0,
-                 max_attempts: int = 8) -> None:  # fmt: skip
+                 max_attempts: int = 8, guard: WebhookUrlGuard | None = None,
+                 lease: float = 60.0) -> None:  # fmt: skip
         self._uow = uow_factory
         self._http = http
         self.backoff = backoff
         self.max_attempts = max_attempts
+        self.guard = guard or WebhookUrlGuard()  # bootstrap sets the operator's allow-list
+        self.lease = lease  # seconds a claimed delivery is ours before others may retry it
 
     def feed(self, actor: Actor, after: int, limit: int) -> list[Notification]:
         """The actor's state's notifications numbered above ``after``, oldest first."""
@@ -100,8 +108,7 @@ class NotificationService:
         """Register (or replace) the state's webhook; returns the new signing secret, which
         is shown once. Undelivered notifications are queued for it."""
         authorize(actor, Permission.WEBHOOK_MANAGE, actor.jurisdiction)
-        if not url.startswith(("https://", "http://")):
-            raise InvalidRequest("The webhook URL must start with https:// (or http://).")
+        self.guard.check(url)
         secret = secrets.token_hex(32)
         with self._uow() as uow:
             uow.notifications.set_webhook(actor.jurisdiction, url, secret)
@@ -109,48 +116,53 @@ class NotificationService:
         return secret
 
     def deliver_due(self, now: datetime | None = None, limit: int = 100) -> int:
-        """Send due webhook deliveries once each; returns how many were accepted (2xx).
-
-        The HTTP calls happen outside any transaction; each outcome is then written back.
-        """
+        """Send the due webhook deliveries this process claims; returns how many a receiver
+        accepted (2xx). The HTTP calls happen outside any transaction; each outcome is then
+        written back while the claim is still ours."""
         now = now or datetime.now(UTC)
         with self._uow() as uow:
-            due = uow.notifications.due(now, limit)
+            due = DeliveryRepository(uow.conn).claim(now, now + timedelta(seconds=self.lease),
+                                                     limit)  # fmt: skip
             hooks = {j: uow.notifications.webhook(j) for j in {r.jurisdiction for r in due}}
+            uow.commit()
         delivered = 0
-        http = self._http or httpx.Client(timeout=10.0)
+        http = self._http or httpx.Client(timeout=10.0, follow_redirects=False)
         try:
             for row in due:
                 hook = hooks.get(row.jurisdiction)
                 error = "no webhook registered"
                 if hook is not None:
-                    error = self._send(http, hook.url, hook.secret,
-                                       Notification.of(row).payload(row.jurisdiction))
+                    error = self._send(http, hook.url, hook.secret, row)
+                retry = (now + timedelta(seconds=self.backoff * 2 ** (row.attempts - 1))
+                         if error and hook and row.attempts < self.max_attempts else None)
                 with self._uow() as uow:
-                    if error == "":
-                        uow.notifications.delivered(row.jurisdiction, row.seq, now)
-                        delivered += 1
-                    else:
-                        attempts = row.attempts + 1
-                        retry = (now + timedelta(seconds=self.backoff * 2 ** (attempts - 1))
-                                 if attempts < self.max_attempts and hook else None)
-                        uow.notifications.failed(row.jurisdiction, row.seq, retry, error)
+                    settled = DeliveryRepository(uow.conn).settle(
+                        row, delivered_at=None if error else datetime.now(UTC),
+                        retry_at=retry, error=error)  # fmt: skip
                     uow.commit()
+                delivered += 1 if settled and not error else 0
         finally:
             if self._http is None:
                 http.close()
         return delivered
 
-    @staticmethod
-    def _send(http: httpx.Client, url: str, secret: str, body: bytes) -> str:
+    def _send(self, http: httpx.Client, url: str, secret: str, row: NotificationRow) -> str:
         """POST one delivery; "" when accepted, else a short reason (no response bodies)."""
+        try:
+            self.guard.check(url)  # the host may resolve elsewhere than at registration
+        except UnsafeWebhookUrl:
+            return "refused: unsafe webhook address"
+        body = Notification.of(row).payload(row.jurisdiction)
         ts = str(int(time.time()))
         headers = {"Content-Type": "application/json", TIMESTAMP_HEADER: ts,
-                   SIGNATURE_HEADER: sign_body(secret, ts, body)}  # fmt: skip
+                   SIGNATURE_HEADER: sign_body(secret, ts, body),
+                   DELIVERY_HEADER: f"{row.jurisdiction}-{row.seq}"}  # fmt: skip
         try:
-            response = http.post(url, content=body, headers=headers)
+            response = http.post(url, content=body, headers=headers, follow_redirects=False)
         except httpx.HTTPError as exc:
             return f"{type(exc).__name__}"
+        if response.is_redirect:
+            return f"HTTP {response.status_code}: redirects are not followed"
         return "" if response.is_success else f"HTTP {response.status_code}"
 
 

@@ -8,6 +8,7 @@ after a recorded release, the released pointer ids and their states: nothing els
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,8 +41,10 @@ from lpx.services.matching import probe_keys, score
 from lpx.services.search import SearchService
 from lpx.storage.safeguard_repositories import NoticeRow, OutsideRepository, OutsideRow
 from lpx.storage.uow import UnitOfWork
+from lpx.storage.workflow_repositories import NotificationRepository
 
 Now = Callable[[], datetime]
+NOTICE_KIND = "outside_request"  # the kind in the notified states' notification feeds
 
 
 def utcnow() -> datetime:
@@ -55,6 +58,17 @@ def _aware(d: datetime | None) -> datetime | None:
 def _notice(n: NoticeRow) -> Notice:
     return Notice(n.jurisdiction, n.held_until, _aware(n.sent_at), _aware(n.objection_deadline),
                   n.objection)  # fmt: skip
+
+
+def _tell(conn: Connection, row: OutsideRow, jurisdiction: str, deadline: datetime,
+          scope: Sequence[tuple[str, str]]) -> None:  # fmt: skip
+    """Put the notice in the state's notification feed (and webhook): who asks, on what
+    basis, until when it may object, and how many of its pointers are in scope."""
+    detail = {"kind": row.kind, "requester": row.requester, "legal_basis": row.legal_basis,
+              "objection_deadline": deadline.isoformat(),
+              "pointers": sum(1 for _, j in scope if j == jurisdiction)}  # fmt: skip
+    body = json.dumps(detail, sort_keys=True, separators=(",", ":"))
+    NotificationRepository(conn).add_many(jurisdiction, [(NOTICE_KIND, row.request_id, body)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +120,9 @@ class OutsideService:
                 NoticeRow(row.request_id, n.jurisdiction, n.held_until, n.sent_at, n.deadline,
                           None, None, None) for n in notices])  # fmt: skip
             sent = frozenset(n.jurisdiction for n in notices if n.sent_at is not None)
+            for n in notices:
+                if n.deadline is not None:
+                    _tell(conn, row, n.jurisdiction, n.deadline, scope)
             self._audit.append(conn, AuditEvent.by(
                 actor, Action.OUTSIDE_REQUEST, jurisdictions=sent, refs=(row.request_id,),
                 result_count=len(scope)))  # fmt: skip
@@ -137,6 +154,9 @@ class OutsideService:
             for n in repo.due_notices(now.date()):
                 if due(_notice(n), now.date()):
                     repo.send(n.request_id, n.jurisdiction, now, now + self.window)
+                    row = self._row(repo, n.request_id)
+                    _tell(conn, row, n.jurisdiction, now + self.window,
+                          repo.scope(n.request_id, n.jurisdiction))  # fmt: skip
                     sent += 1
         return sent
 

@@ -6,6 +6,7 @@ import dataclasses
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from lpx.audit.entries import Action, AuditEvent
 from lpx.audit.service import AuditLog
@@ -35,6 +36,18 @@ class BatchResult:
     pointer_ids: tuple[str, ...]
     # Duplicate cases this batch opened, per counterpart state (see lpx/services/cases.py).
     cases_opened: dict[str, int] = field(default_factory=dict)
+    replayed: bool = False  # an upload batch committed before: acknowledged, not rewritten
+
+
+class BatchProgress(Protocol):
+    """Records an upload's batch inside the batch's own transaction (lpx/services/uploads.py),
+    so the upload's last committed batch is exactly the last one whose pointers committed."""
+
+    def claim(self, uow: UnitOfWork) -> bool:
+        """Lock the upload; False when this batch was committed before (a replay)."""
+        ...
+
+    def record(self, uow: UnitOfWork, result: BatchResult) -> None: ...
 
 
 class PointerService:
@@ -50,12 +63,15 @@ class PointerService:
         self._audit = audit
         self.batch_limit = batch_limit
 
-    def upsert_batch(self, actor: Actor, records: Sequence[PointerRecord]) -> BatchResult:
+    def upsert_batch(self, actor: Actor, records: Sequence[PointerRecord],
+                     progress: BatchProgress | None = None) -> BatchResult:  # fmt: skip
         """Add or update the actor's own pointers, all or nothing, idempotent on record_id."""
         authorize(actor, Permission.POINTER_WRITE, actor.jurisdiction)
         self._check(actor, records)
         key = self._codec.current_key(actor.jurisdiction)  # before the unit of work: see ring
         with self._uow() as uow:
+            if progress is not None and not progress.claim(uow):
+                return BatchResult(0, 0, 0, (), replayed=True)
             self._check_policy(records, PolicyRepository(uow.conn).get(actor.jurisdiction))
             existing = uow.pointers.by_records(actor.jurisdiction,
                                                [r.record_id for r in records])  # fmt: skip
@@ -73,11 +89,11 @@ class PointerService:
                     unchanged += 1
                     ids.append(old.pointer_id)
                     continue
-                new = self._new_pointer(record, fingerprint, old, key)
+                new, profile = self._new_pointer(record, fingerprint, old, key)
                 ids.append(new.pointer_id)
                 changed.append(new.pointer_id)
                 probes.append(Probe(new.pointer_id, new.jurisdiction, new.record_id,
-                                    new.real_id, new.status, new.identity))  # fmt: skip
+                                    new.real_id, new.status, new.identity, profile))  # fmt: skip
                 if old is None:
                     added.append(new)
                 else:
@@ -91,8 +107,11 @@ class PointerService:
             self._audit.append(uow.conn, AuditEvent.by(
                 actor, Action.POINTER_WRITE, pointer_ids=tuple(changed),
                 result_count=len(changed)))  # fmt: skip
+            result = BatchResult(len(added), updated, unchanged, tuple(ids), opened)
+            if progress is not None:
+                progress.record(uow, result)
             uow.commit()
-        return BatchResult(len(added), updated, unchanged, tuple(ids), opened)
+        return result
 
     def delete(self, actor: Actor, record_id: str) -> None:
         authorize(actor, Permission.POINTER_WRITE, actor.jurisdiction)
@@ -168,7 +187,9 @@ class PointerService:
             raise BatchRejected(errors)
 
     def _new_pointer(self, record: PointerRecord, fingerprint: str,
-                     old: PointerRow | None, key: DataKey | None) -> NewPointer:  # fmt: skip
+                     old: PointerRow | None,
+                     key: DataKey | None) -> tuple[NewPointer, MatchProfile]:  # fmt: skip
+        """The row to store, and its match profile (case opening scores it as it is)."""
         profile = MatchProfile.of(record.identity)
         card = record.card
         pointer_id = old.pointer_id if old else str(uuid.uuid4())
@@ -185,4 +206,4 @@ class PointerService:
                                       pointer_id, key),
             content_hash=fingerprint,
             block_keys=frozenset(hash_key(self._index_key, k) for k in pointer_keys(profile)),
-        )
+        ), profile

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from lpx.audit.service import AuditLog
 from lpx.audit.signing import KeyProvider
+from lpx.domain.cases import DEFAULT_MAX_AGE
 from lpx.domain.model import MatchModel
+from lpx.domain.transfers import DEFAULT_CONFIRM_WITHIN
 from lpx.services.cases import CaseOpener, CaseService
 from lpx.services.notifications import NotificationService
 from lpx.services.pointers import PointerService
@@ -29,13 +32,16 @@ class Workflows:
 
 def build_workflows(uow: Callable[[], UnitOfWork], pointers: PointerService, index_key: bytes,
                     model: MatchModel, audit: AuditLog, keys: KeyProvider,
-                    candidate_limit: int = 500) -> Workflows:  # fmt: skip
-    """Build the services, and have ``pointers`` open duplicate cases after each write."""
+                    candidate_limit: int = 500, case_max_age: timedelta = DEFAULT_MAX_AGE,
+                    transfer_confirm_within: timedelta = DEFAULT_CONFIRM_WITHIN,
+                    ) -> Workflows:  # fmt: skip
+    """Build the services, and have ``pointers`` open duplicate cases after each write.
+    A withdrawal shreds the state's data keys through the pointers' own key ring."""
     opener = CaseOpener(index_key, model, audit, candidate_limit)
     pointers.cases = opener
     return Workflows(
-        cases=CaseService(uow, audit),
-        transfers=TransferService(uow, audit, pointers.codec, opener),
+        cases=CaseService(uow, audit, case_max_age),
+        transfers=TransferService(uow, audit, pointers.codec, opener, transfer_confirm_within),
         notifications=NotificationService(uow),
-        withdrawal=WithdrawalService(uow, audit, keys),
+        withdrawal=WithdrawalService(uow, audit, keys, pointers.codec.ring),
     )

@@ -211,6 +211,17 @@ class PointerRepository:
         )
         return [_pointer(r) for r in rows]
 
+    def identities(self, after_pk: int, limit: int,
+                   stride: int = 1) -> list[tuple[int, str, str, str]]:  # fmt: skip
+        """(pk, pointer_id, jurisdiction, identity) after ``after_pk`` in pk order, every
+        ``stride``-th pk only: a sample spread over all states for ``lpx model train``."""
+        q = select(t.pointers.c.pk, t.pointers.c.pointer_id, t.pointers.c.jurisdiction,
+                   t.pointers.c.identity).where(t.pointers.c.pk > after_pk)  # fmt: skip
+        if stride > 1:
+            q = q.where(t.pointers.c.pk % stride == 0)
+        rows = self.conn.execute(q.order_by(t.pointers.c.pk).limit(limit))
+        return [(int(r[0]), r[1], r[2], r[3]) for r in rows]
+
     def count(self, jurisdiction: str | None = None) -> int:
         q = select(func.count()).select_from(t.pointers)
         if jurisdiction:

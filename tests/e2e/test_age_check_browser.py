@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+from servers import uvicorn_app
 
 from lpx.storage.db import make_engine, migrate
 
@@ -51,12 +47,6 @@ def _need_browser() -> None:
     pytest.skip(f"browser test skipped: {missing}")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """A hub on its own SQLite file, served by uvicorn in a child process."""
@@ -64,34 +54,10 @@ def server(tmp_path: Path) -> Iterator[str]:
     engine = make_engine(url)
     migrate(engine)
     engine.dispose()
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "LPX_NETWORK_KEYS"}
     env.update(LPX_DATABASE_URL=url, LPX_DATA_DIR=str(tmp_path / "data"))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "lpx.api.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env, cwd=tmp_path,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/v1/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the hub did not start (exit code {proc.poll()})")
-            time.sleep(0.2)
+    with uvicorn_app("lpx.api.app:create_app", env, tmp_path) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_a_person_proves_over_21_and_nothing_else(server: str) -> None:

@@ -48,6 +48,8 @@ class CaseOut(BaseModel):
 
 class CasePage(BaseModel):
     items: list[CaseOut]
+    next_cursor: str | None = Field(
+        description="Pass as ?cursor= (same filters) for the next page; null at the end")
 
 
 class TransitionIn(BaseModel):
@@ -83,10 +85,12 @@ def list_cases(
     older_than_days: Annotated[int | None, Query(ge=0, le=3650)] = None,
     overdue: Annotated[bool, Query(description="Only cases past the configured age")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200,
+                                        description="next_cursor of the previous page")] = None,
 ) -> CasePage:
     age = timedelta(days=older_than_days) if older_than_days is not None else None
-    cases = hub.workflows.cases.list_own(actor, status, age, overdue, limit)
-    return CasePage(items=[case_out(c) for c in cases])
+    page = hub.workflows.cases.list_own(actor, status, age, overdue, limit, cursor)
+    return CasePage(items=[case_out(c) for c in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/{case_id}", response_model=CaseOut, summary="One case with its history",

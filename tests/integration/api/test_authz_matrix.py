@@ -46,8 +46,9 @@ MATRIX: dict[Route, frozenset[Role]] = {
     ("GET", "/v1/audit/tree-head"): EVERY_ROLE,
     ("GET", "/v1/audit/consistency"): EVERY_ROLE,
     ("GET", "/v1/audit/entries"): frozenset({ADMIN, AUDITOR}),
-    # Upload policy (lpx/api/routes/policy.py): a state administrator, own state only.
-    ("GET", "/v1/policy"): frozenset({ADMIN}),
+    # Upload policy (lpx/api/routes/policy.py): declared by a state administrator, read by
+    # the state's loader too (records); own state only.
+    ("GET", "/v1/policy"): frozenset({ADMIN, RECORDS}),
     ("PUT", "/v1/policy"): frozenset({ADMIN}),
     # State-to-state workflows (lpx/api/routes/{cases,transfers,notifications,withdrawal}.py).
     ("GET", "/v1/cases"): frozenset({RECORDS, ADMIN}),
@@ -69,6 +70,13 @@ MATRIX: dict[Route, frozenset[Role]] = {
     ("POST", "/v1/outside-decisions"): frozenset({LEGAL}),
     ("GET", "/v1/outside-notices"): frozenset({ADMIN}),
     ("POST", "/v1/outside-objections"): frozenset({ADMIN}),
+    # Upload sessions of `lpx load` (lpx/api/routes/uploads.py): own state only.
+    ("POST", "/v1/uploads"): frozenset({RECORDS}),
+    ("GET", "/v1/uploads"): frozenset({RECORDS, ADMIN}),
+    ("GET", "/v1/uploads/{upload_id}"): frozenset({RECORDS, ADMIN}),
+    ("POST", "/v1/uploads/{upload_id}/batches"): frozenset({RECORDS}),
+    ("POST", "/v1/uploads/{upload_id}/complete"): frozenset({RECORDS}),
+    ("POST", "/v1/uploads/{upload_id}/abort"): frozenset({RECORDS}),
 }
 # Routes that act only on the caller's own state's records.
 MDL_OWN_STATE: frozenset[Route] = frozenset({("PUT", "/v1/mdl/iaca"),
@@ -76,6 +84,7 @@ MDL_OWN_STATE: frozenset[Route] = frozenset({("PUT", "/v1/mdl/iaca"),
 OWN_STATE_ONLY = frozenset(r for r in MATRIX if r[1].startswith("/v1/pointers") and
                            not r[1].endswith("/status")) | MDL_OWN_STATE  # fmt: skip
 OWN_STATE_ONLY |= {("GET", "/v1/policy"), ("PUT", "/v1/policy")}
+OWN_STATE_ONLY |= {r for r in MATRIX if r[1].startswith("/v1/uploads")}
 # No sign-in: liveness and the API's own documentation.
 PUBLIC: frozenset[Route] = frozenset({
     ("GET", "/v1/health"),
@@ -99,9 +108,14 @@ def ca_iaca_pem() -> str:
         return (Path(tmp) / IACA_CERT).read_text()
 
 
+# The web console's pages have their own matrix (tests/integration/web/test_console_matrix.py).
+CONSOLE = "/console"
+
+
 def app_routes(app: FastAPI) -> set[Route]:
     return {(method, ctx.path) for ctx in iter_route_contexts(app.routes)
-            if ctx.path is not None for method in (ctx.methods or ())}  # fmt: skip
+            if ctx.path is not None and not ctx.path.startswith(CONSOLE)
+            for method in (ctx.methods or ())}  # fmt: skip
 
 
 @dataclass
@@ -127,6 +141,7 @@ class Env:
 
 
 ZERO_ID = "0" * 8 + "-0000-0000-0000-" + "0" * 12
+UPLOAD_FINGERPRINT = "sha256:" + "ab" * 32 + ":1234"  # CA's upload in the matrix
 # An outside request naming M1's holder: CA (and NY, holder of M9) are notified at once.
 OUTSIDE_REQUEST = {"requester": "Superior Court, Example County", "kind": "subpoena",
                    "legal_basis": "Subpoena duces tecum 2026-123",
@@ -146,7 +161,8 @@ def request_for(route: Route, pointer_id: str,
         ("POST", "/v1/transfers"): {"pointer_id": ids.get("ny_pointer_id", pointer_id),
                                     "record_id": "Z1CA", "card_type": "DL", "real_id": False},
         ("POST", "/v1/transfers/{transfer_id}/answer"): {"answer": "confirmed"},
-        ("PUT", "/v1/notifications/webhook"): {"url": "http://127.0.0.1:9/hook"},
+        # A public address: registering it resolves nothing and sends nothing.
+        ("PUT", "/v1/notifications/webhook"): {"url": "https://93.184.215.14/hook"},
         ("POST", "/v1/withdrawal"): {"confirm": "CA"},
         ("POST", "/v1/pointers/batch"): {"pointers": [pointer("M2")]},
         ("PUT", "/v1/pointers/records/{record_id}"): pointer("M1", status="surrendered"),
@@ -158,12 +174,18 @@ def request_for(route: Route, pointer_id: str,
                                             "outcome": "denied", "basis": "Motion to quash"},
         ("POST", "/v1/outside-objections"): {"request_id": ids.get("request_id", ZERO_ID),
                                              "reason": "Overbroad; we will move to quash"},
+        ("POST", "/v1/uploads"): {"fingerprint": UPLOAD_FINGERPRINT},
+        ("POST", "/v1/uploads/{upload_id}/batches"): {"seq": 1, "rows_read": 1,
+                                                      "pointers": [pointer("M3")]},
+        ("POST", "/v1/uploads/{upload_id}/complete"): {"seq": 1, "rows_read": 1,
+                                                       "rejected": 1},
         ("POST", "/v1/mdl/credentials"): {"record_id": "M1", "status_indices": [
             secrets.randbelow(1 << 17) for _ in range(3)]},
     }  # fmt: skip
     queries = {"/v1/audit/consistency": "?from=0&to=1", "/v1/audit/entries": "?jurisdiction=CA"}
     url = path.replace("{record_id}", "M1").replace("{pointer_id}", pointer_id)
     url = url.replace("{case_id}", ids.get("case_id", "0" * 8 + "-0000-0000-0000-" + "0" * 12))
+    url = url.replace("{upload_id}", ids.get("upload_id", ZERO_ID))
     url = url.replace("{transfer_id}", ids.get("transfer_id", "0" * 8 + "-0000-0000-0000-" +
                                                "0" * 12))  # fmt: skip
     return method, url + queries.get(path, ""), bodies.get(route)
@@ -184,6 +206,8 @@ def env(hub: Hub) -> Iterator[Env]:
         e.ids = {}  # the workflow ids are made on first use (see Env.call)
         e.ids["request_id"] = client.post("/v1/outside-requests", json=OUTSIDE_REQUEST,
                                           headers=auth(keys["CA:legal"])).json()["request_id"]
+        e.ids["upload_id"] = client.post("/v1/uploads", json={"fingerprint": UPLOAD_FINGERPRINT},
+                                         headers=auth(keys["CA:records"])).json()["upload_id"]
         yield e
 
 
@@ -289,6 +313,13 @@ def _other_state_checks() -> dict[Route, Callable[[Env, Any], None]]:
         ("GET", "/v1/pointers"): lists_own_only,
         ("PUT", "/v1/mdl/iaca"): refused,
         ("POST", "/v1/mdl/credentials"): not_found,
+        # NY starts its own upload of the same file; CA's upload is not found for NY.
+        ("POST", "/v1/uploads"): own_write_only,
+        ("GET", "/v1/uploads"): lists_own_only,
+        ("GET", "/v1/uploads/{upload_id}"): not_found,
+        ("POST", "/v1/uploads/{upload_id}/batches"): not_found,
+        ("POST", "/v1/uploads/{upload_id}/complete"): not_found,
+        ("POST", "/v1/uploads/{upload_id}/abort"): not_found,
     }
 
 

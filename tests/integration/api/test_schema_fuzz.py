@@ -116,6 +116,9 @@ NEEDS_REAL_STATE = frozenset({
     ("POST", "/v1/outside-decisions"), ("POST", "/v1/outside-objections"),
     ("POST", "/v1/withdrawal"), ("PUT", "/v1/mdl/iaca"), ("POST", "/v1/mdl/credentials"),
     ("PUT", "/v1/notifications/webhook"), ("GET", "/v1/status-lists/{state}"),
+    # An upload id and counts that follow its last committed row (tests/integration/workflows).
+    ("GET", "/v1/uploads/{upload_id}"), ("POST", "/v1/uploads/{upload_id}/batches"),
+    ("POST", "/v1/uploads/{upload_id}/complete"), ("POST", "/v1/uploads/{upload_id}/abort"),
 })  # fmt: skip
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,15 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from servers import free_port
 from typer.testing import CliRunner
 
 from lpx.cli.main import app
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def hub_pids(port: int) -> list[int]:

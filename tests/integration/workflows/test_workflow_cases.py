@@ -1,14 +1,22 @@
 """Duplicate cases over the API, on SQLite and PostgreSQL: opened by writes (single and
-bulk), seen by both states, resolved, remembered, REAL ID conflicts first, overdue."""
+bulk), seen by both states, resolved, remembered, REAL ID conflicts first, overdue after the
+configured age, and paged with cursors in one stable order."""
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from helpers import auth, pointer, tokens
+from sqlalchemy import update
 
-from lpx.bootstrap import Hub
+from lpx.api.app import create_app
+from lpx.bootstrap import Hub, build_hub
+from lpx.config import Settings
+from lpx.storage import workflow_tables as w
 
 
 def _cases(client: TestClient, key: str, query: str = "") -> list[dict]:  # type: ignore[type-arg]
@@ -130,5 +138,149 @@ def test_real_id_conflicts_come_first_and_old_cases_are_overdue(
     from lpx.auth.policy import Actor
 
     actor = Actor("CA", "u", frozenset({Role.RECORDS}), 0)
-    assert all(c.overdue for c in hub.workflows.cases.list_own(actor, now=later))
+    page = hub.workflows.cases.list_own(actor, now=later)
+    assert len(page.items) == 2
+    assert all(c.overdue for c in page.items)
+    assert len(hub.workflows.cases.list_own(actor, overdue_only=True, now=later).items) == 2
+    assert hub.workflows.cases.list_own(actor, overdue_only=True).items == []
+    assert _cases(hub_client, ca, "?overdue=true") == []
     assert _cases(hub_client, ca, "?older_than_days=1") == []
+
+
+# -- paging ------------------------------------------------------------------------------
+
+PEOPLE = [("Okafor", "1961-01-11"), ("Lindqvist", "1962-02-12"), ("Haddad", "1963-03-13"),
+          ("Nakamura", "1964-04-14"), ("Fitzgerald", "1965-05-15"), ("Moreau", "1966-06-16"),
+          ("Kowalski", "1967-07-17"), ("Abernathy", "1968-08-18")]  # fmt: skip
+
+
+def _person(record_id: str, i: int, real_id: bool = True) -> dict[str, Any]:
+    last, dob = PEOPLE[i]
+    return pointer(record_id, first_name=f"Quill{chr(65 + i)}", middle_name="", last_name=last,
+                   dob=dob, real_id=real_id)  # fmt: skip
+
+
+def _queue(hub_client: TestClient, credentials: dict[str, str]) -> list[dict[str, Any]]:
+    """CA's queue of 11 cases: 8 with NY opened in one batch (one instant, so ties on
+    opened_at), 3 with TX opened later; REAL ID conflicts mixed in both groups."""
+    ca, ny, tx = (credentials[s] for s in ("CA", "NY", "TX"))
+    batch = {"pointers": [_person(f"C{i}", i) for i in range(8)]}
+    assert hub_client.post("/v1/pointers/batch", json=batch, headers=auth(ca)).status_code == 200
+    batch = {"pointers": [_person(f"N{i}", i, real_id=i % 3 == 0) for i in range(8)]}
+    resp = hub_client.post("/v1/pointers/batch", json=batch, headers=auth(ny))
+    assert resp.json()["cases_opened"] == {"CA": 8}
+    batch = {"pointers": [_person(f"T{i}", i, real_id=i == 1) for i in range(3)]}
+    resp = hub_client.post("/v1/pointers/batch", json=batch, headers=auth(tx))
+    assert resp.json()["cases_opened"] == {"CA": 3, "NY": 3}
+    return _cases(hub_client, ca, "?limit=500")
+
+
+def _walk(hub_client: TestClient, key: str, query: str) -> tuple[list[dict[str, Any]], int]:
+    items, pages, cursor = [], 0, None
+    while pages < 50:  # a queue of 11: more pages than this means the cursor went round
+        suffix = f"&cursor={cursor}" if cursor else ""
+        resp = hub_client.get(f"/v1/cases?{query}{suffix}", headers=auth(key))
+        assert resp.status_code == 200, resp.text
+        body = resp.json()
+        items += body["items"]
+        pages += 1
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return items, pages
+    raise AssertionError("the cursor never reached the end of the queue")
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 10, 11])
+def test_paging_walks_the_whole_queue_in_one_stable_order(
+    hub_client: TestClient, credentials: dict[str, str], size: int
+) -> None:
+    everything = _queue(hub_client, credentials)
+    assert len(everything) == 11
+    conflicts = [c["real_id_conflict"] for c in everything]
+    assert conflicts == sorted(conflicts, reverse=True)  # REAL ID conflicts first
+    assert 0 < sum(conflicts) < 11
+    key = [(not c["real_id_conflict"], datetime.fromisoformat(c["opened_at"]), c["case_id"])
+           for c in everything]  # fmt: skip
+    assert key == sorted(key)  # then opened_at, then case id
+    assert len({k[1] for k in key}) < len(key)  # ties on opened_at exist: the id breaks them
+    walked, pages = _walk(hub_client, credentials["CA"], f"limit={size}")
+    assert [c["case_id"] for c in walked] == [c["case_id"] for c in everything]
+    assert pages == -(-11 // size)  # full pages, no empty page at the end
+
+
+def test_paging_keeps_the_filters(hub_client: TestClient, credentials: dict[str, str]) -> None:
+    everything = _queue(hub_client, credentials)
+    ca = credentials["CA"]
+    [first, *_] = everything
+    url = f"/v1/cases/{first['case_id']}/transitions"
+    assert hub_client.post(url, json={"status": "under_investigation"},
+                           headers=auth(ca)).status_code == 200  # fmt: skip
+    walked, _ = _walk(hub_client, ca, "limit=1&status=open")
+    assert [c["case_id"] for c in walked] == [c["case_id"] for c in everything[1:]]
+    walked, pages = _walk(hub_client, ca, "limit=1&status=under_investigation")
+    assert ([c["case_id"] for c in walked], pages) == ([first["case_id"]], 1)
+    assert _walk(hub_client, ca, "limit=2&overdue=true") == ([], 1)
+
+
+@pytest.mark.parametrize("cursor", [
+    "nonsense", "", "%00", "%C3%A9t%C3%A9", "x" * 201,
+    base64.urlsafe_b64encode(b"c1|2|2025-01-01T00:00:00+00:00|" + b"0" * 36).decode(),
+    base64.urlsafe_b64encode(b"c1|1|2025-01-01T00:00:00|00000000-0000-0000-0000-000000000000"
+                             ).decode(),  # no time zone
+    base64.urlsafe_b64encode(b"c1|1|0001-01-01T00:00:00+05:00|"
+                             b"00000000-0000-0000-0000-000000000000").decode(),  # overflows
+    base64.urlsafe_b64encode(b"c9|1|2025-01-01T00:00:00+00:00|"
+                             b"00000000-0000-0000-0000-000000000000").decode(),  # version
+    base64.urlsafe_b64encode(b"c1|1|2025-01-01T00:00:00+00:00|robert'); drop table cases").decode(),
+])  # fmt: skip
+def test_a_cursor_the_hub_did_not_hand_out_is_a_422_problem(
+    hub_client: TestClient, credentials: dict[str, str], cursor: str
+) -> None:
+    resp = hub_client.get(f"/v1/cases?cursor={cursor}", headers=auth(credentials["CA"]))
+    assert resp.status_code == 422, resp.text
+    assert resp.headers["content-type"] == "application/problem+json"
+    assert "cursor" in resp.json()["detail"]
+
+
+def test_a_handed_out_cursor_is_accepted_with_any_padding(
+    hub_client: TestClient, credentials: dict[str, str]
+) -> None:
+    _queue(hub_client, credentials)
+    ca = credentials["CA"]
+    cursor = hub_client.get("/v1/cases?limit=4", headers=auth(ca)).json()["next_cursor"]
+    assert "=" not in cursor
+    padded = cursor + "=" * (-len(cursor) % 4)
+    a = hub_client.get(f"/v1/cases?cursor={cursor}", headers=auth(ca)).json()["items"]
+    b = hub_client.get("/v1/cases", params={"cursor": padded}, headers=auth(ca)).json()["items"]
+    assert len(a) == 7
+    assert a == b
+
+
+# -- overdue ages from settings -------------------------------------------------------------
+
+
+def test_overdue_ages_come_from_the_settings(
+    hub: Hub, hub_client: TestClient, credentials: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("LPX_CASE_OVERDUE_DAYS", "2")
+    monkeypatch.setenv("LPX_TRANSFER_OVERDUE_DAYS", "3")
+    monkeypatch.setenv("LPX_DATABASE_URL", hub.engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("LPX_DATA_DIR", str(hub.settings.data_dir))
+    strict = build_hub(Settings(), engine=hub.engine)
+    assert (hub.settings.case_overdue_days, hub.settings.transfer_overdue_days) == (30, 14)
+    ca, ny = credentials["CA"], credentials["NY"]
+    hub_client.put("/v1/pointers/records/C1", json=pointer("C1"), headers=auth(ca))
+    old = hub_client.put("/v1/pointers/records/N1", json=pointer("N1"), headers=auth(ny)).json()
+    moved = hub_client.post("/v1/transfers", headers=auth(ca), json={
+        "pointer_id": old["pointer_id"], "record_id": "C9", "card_type": "DL", "real_id": True})
+    assert moved.status_code == 201, moved.text
+    four_days_ago = datetime.now(UTC) - timedelta(days=4)
+    with hub.engine.begin() as conn:
+        conn.execute(update(w.cases).values(opened_at=four_days_ago))
+        conn.execute(update(w.transfers).values(requested_at=four_days_ago))
+    with TestClient(create_app(strict)) as strict_client:
+        for client, expected in ((hub_client, 0), (strict_client, 1)):
+            assert len(_cases(client, ca, "?overdue=true")) == expected
+            transfers = client.get("/v1/transfers?overdue=true", headers=auth(ny)).json()
+            assert len(transfers["items"]) == expected

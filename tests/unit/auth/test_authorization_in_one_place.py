@@ -63,6 +63,9 @@ SYSTEM_CALLS: list[str] = sorted(
         "access.py: AccessService.add_jurisdiction",
         "access.py: AccessService.authenticate",
         "access.py: AccessService.issue_credential",
+        # lpx model train --from-hub: an operator command; each state read is audited
+        "model_training.py: ModelTrainingService.profiles",
+        "model_training.py: ModelTrainingService.train",
         # inside a transaction a service already authorized
         "cases.py: CaseOpener.after_write",
         "codec.py: IdentityCodec.current_key",
@@ -78,6 +81,15 @@ SYSTEM_CALLS: list[str] = sorted(
         "limits.py: RateLimiter.hit",
         "limits.py: RatePolicy.limits",
         "limits.py: RedisRateLimiter.hit",
+        # an upload batch's progress, recorded inside PointerService.upsert_batch's transaction
+        "pointers.py: BatchProgress.claim",
+        "pointers.py: BatchProgress.record",
+        "uploads.py: _Recorder.claim",
+        "uploads.py: _Recorder.record",
+        "uploads.py: BatchStats.check",
+        "uploads.py: BatchStats.delta",
+        # the SSRF check of a webhook URL (no data read; called by authorized services)
+        "webhook_urls.py: WebhookUrlGuard.check",
         # public by design: what verifiers fetch and the transparency report (no personal data)
         "mdl_hub.py: MdlHubService.public_key_pem",
         "mdl_hub.py: MdlHubService.status_list",

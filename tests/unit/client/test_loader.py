@@ -125,7 +125,10 @@ def test_hub_item_index_maps_to_the_file_line_past_skipped_rows(tmp_path: Path) 
     # The hub's item 1 of the sent [row 4, row 5] is row 5, on line 7.
     assert report.rejected[0].line == line_of(3)
     assert report.rejected[1] == RowError(line_of(5), "x", "m")
-    assert (report.batches_sent, report.batches_rejected, report.rows_held_back) == (1, 1, 2)
+    # Row 5 is rejected, row 4 held back with it: every row read is counted once.
+    assert (report.batches_sent, report.batches_rejected, report.rows_held_back) == (1, 1, 1)
+    assert (report.rejected_rows, dict(report.rejected_reasons)) == (2, {"dob": 1, "x": 1})
+    assert report.rows_read == report.rows_written + report.rejected_rows + report.rows_held_back
 
 
 def test_refusal_without_item_detail_is_charged_to_the_batch(tmp_path: Path) -> None:
@@ -509,3 +512,31 @@ def test_client_quotes_the_pointer_id_and_hides_the_key() -> None:
     assert client.status("a/b").jurisdiction == "CA"
     assert paths == ["/v1/pointers/a%2Fb/status"]
     assert "lpx_ca_k" not in repr(client)
+
+
+@needs_hub
+def test_load_command_writes_the_summary_file(
+    cli: typer.Typer, tmp_path: Path, credentials: dict[str, str]
+) -> None:
+    runner = CliRunner()
+    env = {"LPX_API_KEY": credentials["CA"], "LPX_USER": "ops-1"}
+    rows = people(9)
+    rows[4]["dob"] = "1990-02-30"
+    path = write(tmp_path / "f.csv", rows)
+    args = ["load", str(path), "--jurisdiction", "CA", "--batch-size", "3", "--skip-bad-rows"]
+    done = runner.invoke(cli, args, env=env)
+    assert done.exit_code == 1, done.output
+    assert "rejected for dob" in done.output
+    summary = json.loads((tmp_path / "f.csv.summary.json").read_text())
+    assert {k: summary[k] for k in ("status", "rows_read", "added", "rejected",
+                                    "rejected_reasons", "held_back")} == {
+        "status": "complete", "rows_read": 9, "added": 8, "rejected": 1,
+        "rejected_reasons": {"dob": 1}, "held_back": 0}  # fmt: skip
+    assert summary["upload_id"]
+
+    elsewhere = tmp_path / "out" / "s.json"
+    elsewhere.parent.mkdir()
+    plain = runner.invoke(cli, [*args, "--no-resume", "--summary", str(elsewhere)], env=env)
+    assert plain.exit_code == 1, plain.output
+    again = json.loads(elsewhere.read_text())
+    assert (again["upload_id"], again["unchanged"], again["rejected"]) == (None, 8, 1)

@@ -63,6 +63,8 @@ def test_hashed_keys_depend_on_the_index_key() -> None:
         Identity("William", "Gomez", date(1980, 3, 9)),  # surname and day wrong (R)
         Identity("Zed", "Garcia Lopez", date(1975, 1, 1), ssn=SSN),  # first + DOB wrong (H)
         Identity("William", "Quux", date(1975, 1, 1), ssn=SSN),  # last + DOB wrong (G)
+        Identity("Wiliamz", "Quux", date(1980, 3, 5)),  # first misspelt, last wrong (A)
+        Identity("Zed", "Gaxzia", date(1975, 1, 1), ssn=SSN),  # first, DOB wrong, typo (K)
     ],
 )
 def test_two_field_errors_keep_a_shared_key(probe: Identity) -> None:
@@ -76,3 +78,36 @@ def test_unknown_dob_still_blocks_on_ssn_and_names() -> None:
     assert keys
     assert not any(date(1980, 3, 5).isoformat() in k for k in keys)
     assert inquiry_keys(probe) & keys
+
+
+@pytest.mark.parametrize(
+    "probe",
+    [
+        Identity("William", "Garcia Lopez", date(1950, 1, 1)),  # names only (U)
+        Identity("Wiliamz", "Garcia Lopez", date(1950, 1, 1)),  # first name misspelt (U)
+        Identity("William", "Garzia", date(1950, 1, 1)),  # surname misspelt (U)
+        Identity("Zed", "Quux", date(1950, 1, 1), ssn=SSN),  # SSN only (V)
+    ],
+)
+def test_a_pointer_without_dob_is_found_by_names_or_ssn_alone(probe: Identity) -> None:
+    stored = MatchProfile.of(STORED, dob_known=False)
+    assert inquiry_keys(MatchProfile.of(probe)) & pointer_keys(stored)
+
+
+def test_only_pointers_without_dob_get_the_dob_free_keys() -> None:
+    """On the hub every pointer has a DOB: the U and V blocks stay empty there, so no block
+    holds everyone with a common name."""
+    known = pointer_keys(MatchProfile.of(STORED))
+    assert not any(k.startswith(("U|", "V|")) for k in known)
+    unknown = pointer_keys(MatchProfile.of(STORED, dob_known=False))
+    assert any(k.startswith("U|") for k in unknown)
+    assert any(k.startswith("V|") for k in unknown)
+    assert not shares_a_key(Identity("William", "Garcia Lopez", date(1950, 1, 1)))
+
+
+def test_the_hub_can_leave_out_the_dob_free_probes() -> None:
+    probe = MatchProfile.of(Identity("William", "Garcia Lopez", date(1980, 3, 5), ssn=SSN))
+    online = inquiry_keys(probe, dob_free=False)
+    assert not any(k.startswith(("U|", "V|")) for k in online)
+    assert online < inquiry_keys(probe)
+    assert online & pointer_keys(MatchProfile.of(STORED))

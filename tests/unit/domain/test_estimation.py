@@ -5,8 +5,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
-from lpx.domain.estimation import assemble, estimate_u, expectation_maximisation
+from lpx.domain.estimation import (
+    FIXED_FIELDS,
+    M_FLOOR,
+    assemble,
+    estimate_u,
+    expectation_maximisation,
+)
 from lpx.domain.frequency import frequency_table
 from lpx.domain.model import FIELDS, MatchModel
 from lpx.domain.vectorized import LEVELS
@@ -31,12 +38,14 @@ def test_u_from_random_pairs_and_m_by_em_recover_the_truth() -> None:
     model = MatchModel()
     u = estimate_u(simulate(400_000, 0.0, rng), LEVELS, model)
     for f in TRUE_U:
-        assert np.allclose(u[f][1:], TRUE_U[f][1:], atol=0.003)
+        assert np.allclose(u[f][1 : len(TRUE_U[f])], TRUE_U[f][1:], atol=0.003)
+    # A level read in context (SSN conflict) takes the u of the level it refines.
+    assert u["ssn"][LEVELS["ssn"].index("conflict")] == u["ssn"][LEVELS["ssn"].index("else")]
     result = expectation_maximisation(simulate(200_000, 0.3, rng), ("dob", "ssn"), LEVELS,
                                       model, u, iterations=200)  # fmt: skip
     assert abs(result.share - 0.3) < 0.01
     for f in TRUE_M:
-        assert np.allclose(result.m[f][1:], TRUE_M[f][1:], atol=0.01)
+        assert np.allclose(result.m[f][1 : len(TRUE_M[f])], TRUE_M[f][1:], atol=0.01)
     trained = assemble(model, LEVELS, u, [(("dob", "ssn"), result)], 1e-5, "t1")
     assert trained.version == "t1"
     assert abs(trained.weight("dob", "exact") - math.log2(0.85 / 0.001)) < 0.2
@@ -73,3 +82,59 @@ def test_model_json_round_trips_and_reads_format_1() -> None:
     assert MatchModel.from_dict(data) == model
     old = {k: v for k, v in data.items() if k not in ("format", "tf")}
     assert MatchModel.from_dict(old).tf == {}
+
+
+def test_a_level_the_matches_never_show_keeps_a_floor_not_zero() -> None:
+    """EM alone drives m of an unseen level to 0 (weight -inf: proof against a match);
+    the floor keeps it at ``M_FLOOR`` x its starting share, a bounded penalty."""
+    rng = np.random.default_rng(11)
+    model = MatchModel()
+    never = dict(TRUE_M, dob=[0.0, 0.9, 0.0, 0.05, 0.03, 0.02])  # no day/month swaps
+    is_match = rng.random(100_000) < 0.3
+    lv = {f: np.zeros(100_000, dtype=np.int8) for f in FIELDS}
+    for f in TRUE_M:
+        m = rng.choice(len(never[f]), 100_000, p=never[f])
+        u = rng.choice(len(TRUE_U[f]), 100_000, p=TRUE_U[f])
+        lv[f] = np.where(is_match, m, u).astype(np.int8)
+    u = {f: np.array([1.0, *TRUE_U[f][1:]]) if f in TRUE_U else np.ones(len(LEVELS[f]))
+         for f in FIELDS}  # fmt: skip
+    result = expectation_maximisation(lv, ("dob", "ssn"), LEVELS, model, u, iterations=200)
+    start = np.array([model.mu["dob"][lv_][0] for lv_ in LEVELS["dob"][1:]])
+    floor = M_FLOOR * start[1] / start.sum()
+    assert result.m["dob"][2] >= floor * (1 - 1e-9)
+    assert result.m["dob"][2] < 2 * floor
+    assert abs(result.m["dob"][1] - 0.9) < 0.02  # the levels the data shows are still fitted
+
+
+def test_name_order_keeps_its_starting_m_and_u() -> None:
+    """The order level qualifies the name levels; counting it alone (random pairs pick the
+    swapped reading whenever it ranks higher) made a swap a bonus of several bits."""
+    rng = np.random.default_rng(3)
+    model = MatchModel()
+    lv = {f: rng.integers(0, len(LEVELS[f]), 20_000).astype(np.int8) for f in FIELDS}
+    u = estimate_u(lv, LEVELS, model)
+    start_u = [model.mu["name_order"][x][1] for x in LEVELS["name_order"]]
+    assert "name_order" in FIXED_FIELDS
+    assert np.allclose(u["name_order"], start_u)
+    result = expectation_maximisation(lv, ("name_order", "dob"), LEVELS, model, u)
+    assert np.allclose(result.m["name_order"],
+                       [model.mu["name_order"][x][0] for x in LEVELS["name_order"]])  # fmt: skip
+
+
+def test_em_keeps_the_ssn_conflict_share_it_cannot_learn() -> None:
+    """Namesakes sit in the name block with DOB exact and SSN conflict: EM would call them
+    matches. The conflict level keeps its starting share; the other levels are fitted."""
+    rng = np.random.default_rng(5)
+    model = MatchModel()
+    n = 50_000
+    conflict = LEVELS["ssn"].index("conflict")
+    lv = {f: np.zeros(n, dtype=np.int8) for f in FIELDS}
+    lv["dob"] = np.full(n, LEVELS["dob"].index("exact"), dtype=np.int8)
+    lv["ssn"] = np.where(rng.random(n) < 0.3, conflict, LEVELS["ssn"].index("exact"))
+    u = {f: np.array([1.0, *TRUE_U[f][1:]]) if f in TRUE_U else np.ones(len(LEVELS[f]))
+         for f in FIELDS}  # fmt: skip
+    u["ssn"] = np.append(u["ssn"], u["ssn"][3])
+    result = expectation_maximisation(lv, ("dob", "ssn"), LEVELS, model, u)
+    start = np.array([model.mu["ssn"][x][0] for x in LEVELS["ssn"][1:]])
+    assert result.m["ssn"][conflict] == pytest.approx(start[conflict - 1] / start.sum())
+    assert result.m["ssn"][1:].sum() == pytest.approx(1.0)

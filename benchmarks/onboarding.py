@@ -1,0 +1,498 @@
+"""Onboarding a state: M new records into a hub already holding N, against Splink's dedupe.
+
+The hub is seeded with N synthetic pointers of five states (``lpx.synth``), then a sixth
+state's file of M records (its people partly the same people as the hub's: movers and
+holders of cards in several states, with the synth errors) is onboarded the way ``lpx load``
+and the API do it: rows read from the file and tokenized on the state's side, turned into
+domain records by the API's own Pydantic schema, and written by
+``PointerService.upsert_batch`` in 1000-row batches, each batch opening its duplicate cases
+against every state in the same transaction. Load and duplicate detection are timed apart
+(the case opener is wrapped with a timer). Splink 5 (DuckDB) then deduplicates the same
+records (the new file plus the hub's records, or as many as ``--splink-max`` allows) in a
+subprocess, with the settings of ``benchmarks/vs_splink.py``, and both are scored on the
+pairs that involve a new record against the synth ground truth.
+
+Seeding takes the same service path with case opening switched off and 1000-row batches
+(the existing states' duplicates among themselves are not what is measured); the output
+says so. Target (issue): 1M records onboarded into 5M, duplicates included, in under
+10 minutes. Reported, never asserted.
+
+    .venv/bin/python benchmarks/onboarding.py --existing 200000 --new 50000
+    .venv/bin/python benchmarks/onboarding.py      # 5M + 1M, PostgreSQL
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from sqlalchemy import create_engine, text
+
+from lpx.api.schemas import PointerIn
+from lpx.auth.permissions import Role
+from lpx.auth.policy import Actor
+from lpx.bootstrap import Hub, build_hub
+from lpx.client.files import read_rows
+from lpx.client.keys import NetworkKeys
+from lpx.client.keys import generate as generate_keys
+from lpx.client.rows import InvalidRow, parse_row
+from lpx.config import Settings
+from lpx.domain.records import Card, CardType, Identity, PointerRecord, Sex, SsnTokens, Status
+from lpx.storage.db import make_engine, migrate
+from lpx.synth import COLUMNS, DEFAULT_STATES, generate
+
+console = Console(width=None if sys.stdout.isatty() else 160)
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+TARGET_S = 600.0
+BATCH = 1000
+SEED_BATCH = 1000  # an audit entry names at most 1000 pointers
+HERE = Path(__file__).resolve().parent
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Milestones:
+    """A plain line every ``step`` rows when the output is a log file (no live bar there)."""
+
+    def __init__(self, label: str, step: int) -> None:
+        self.label, self.step, self.next = label, step, step
+        self.started = time.perf_counter()
+
+    def reached(self, done: int) -> None:
+        if done >= self.next and not console.is_terminal:
+            elapsed = time.perf_counter() - self.started
+            console.print(f"{self.label}: {done:,} rows in {elapsed:.0f} s "
+                          f"({done / elapsed:,.0f} rows/s)")  # fmt: skip
+            self.next = (done // self.step + 1) * self.step
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), TimeRemainingColumn(), console=console)  # fmt: skip
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(slots=True)
+class Files:
+    """The new state's file, the hub's records as CSV (for Splink) and the ground truth."""
+
+    new: Path
+    existing: Path
+    truth: Path  # file, record_id, person of every record written
+    new_state: str
+    existing_count: int = 0
+    new_count: int = 0
+
+
+def write_data(work: Path, existing: int, new: int, new_state: str, seed: int) -> Files:
+    """Stream the synth generator until N records of the other states and M of ``new_state``
+    are written; the surplus of whichever fills first is dropped (its people keep their
+    other records). Generation is person by person, so a mover's cards stay together."""
+    files = Files(work / f"{new_state}.csv", work / "existing.csv", work / "truth.csv", new_state)
+    stream = generate(10 * (existing + new) + 1000, DEFAULT_STATES, seed)
+    opened = {"newline": "", "encoding": "utf-8"}
+    with files.new.open("w", **opened) as fn, files.existing.open("w", **opened) as fe, \
+            files.truth.open("w", **opened) as ft, _progress() as bar:  # fmt: skip
+        wn = csv.DictWriter(fn, COLUMNS)
+        we = csv.DictWriter(fe, ("state", *COLUMNS))
+        wt = csv.writer(ft)
+        wn.writeheader()
+        we.writeheader()
+        wt.writerow(("file", "state", "record_id", "person"))
+        task = bar.add_task("generate (lpx.synth)", total=existing + new)
+        for rec in stream:
+            if rec.state == new_state and files.new_count < new:
+                wn.writerow(rec.row)
+                wt.writerow(("new", rec.state, rec.row["record_id"], rec.person))
+                files.new_count += 1
+            elif rec.state != new_state and files.existing_count < existing:
+                we.writerow({"state": rec.state, **rec.row})
+                wt.writerow(("existing", rec.state, rec.row["record_id"], rec.person))
+                files.existing_count += 1
+            else:
+                if files.new_count >= new and files.existing_count >= existing:
+                    break
+                continue
+            bar.advance(task)
+    return files
+
+
+def _record(state: str, p: dict[str, Any]) -> PointerRecord:
+    """A domain record built directly (seeding only; the onboarding goes through Pydantic)."""
+    ssn = p["ssn"]
+    return PointerRecord(
+        jurisdiction=state, record_id=p["record_id"],
+        identity=Identity(
+            first_name=p["first_name"], last_name=p["last_name"],
+            dob=date.fromisoformat(p["dob"]), middle_name=p["middle_name"],
+            suffix=p["suffix"], sex=Sex(p["sex"]) if p["sex"] else None,
+            aka_names=tuple(p["aka_names"]),
+            ssn=SsnTokens(ssn["full"], tuple(ssn["masked"])) if ssn else None,
+        ),
+        card=Card(CardType(p["card_type"]), p["real_id"], Status(p["status"]),
+                  date.fromisoformat(p["issue_date"]) if p["issue_date"] else None,
+                  date.fromisoformat(p["expiry_date"]) if p["expiry_date"] else None),
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- hub
+
+
+def open_hub(backend: str, url: str, work: Path) -> tuple[Hub, Any]:
+    """A fresh, migrated hub database with the six states; returns it and its dropper."""
+    data_dir = work / "hub"
+    data_dir.mkdir()
+    if backend == "sqlite":
+        hub_url = f"sqlite:///{data_dir / 'hub.db'}"
+        drop = None
+    else:
+        admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
+                              isolation_level="AUTOCOMMIT")  # fmt: skip
+        db = f"lpx_onboarding_{os.getpid()}"
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{db}"'))
+        hub_url = url.rsplit("/", 1)[0] + "/" + db
+
+        def drop() -> None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+            admin.dispose()
+
+    hub = build_hub(Settings(database_url=hub_url, data_dir=data_dir), engine=make_engine(hub_url))
+    migrate(hub.engine)
+    for code in DEFAULT_STATES:
+        hub.access.add_jurisdiction(code, code)
+    return hub, drop
+
+
+def seed(hub: Hub, files: Files, keys: NetworkKeys) -> float:
+    """Write the hub's N existing pointers through the service, case opening off."""
+    opener, hub.pointers.cases = hub.pointers.cases, None
+    started = time.perf_counter()
+    pending: dict[str, list[PointerRecord]] = {}
+    marks = Milestones("seed", 250_000)
+    with _progress() as bar, files.existing.open(newline="", encoding="utf-8") as handle:
+        task = bar.add_task("seed existing (service, no cases)", total=files.existing_count)
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            state = row.pop("state")
+            batch = pending.setdefault(state, [])
+            batch.append(_record(state, parse_row(line, row, keys, state)))
+            if len(batch) >= SEED_BATCH:
+                _write(hub, state, batch)
+                bar.advance(task, len(batch))
+                batch.clear()
+                marks.reached(line - 1)
+        for state, batch in pending.items():
+            if batch:
+                _write(hub, state, batch)
+                bar.advance(task, len(batch))
+    hub.pointers.cases = opener
+    if hub.engine.dialect.name == "postgresql":
+        with hub.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    return time.perf_counter() - started
+
+
+def _write(hub: Hub, state: str, records: Sequence[PointerRecord]) -> Any:
+    actor = Actor(state, "bench-loader", frozenset({Role.RECORDS}), 0)
+    return hub.pointers.upsert_batch(actor, records)
+
+
+class TimedOpener:
+    """The hub's case opener with a stopwatch: duplicate detection timed apart from load."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.seconds = 0.0
+
+    def after_write(self, *args: Any, **kwargs: Any) -> dict[str, int]:
+        started = time.perf_counter()
+        try:
+            result: dict[str, int] = self.inner.after_write(*args, **kwargs)
+            return result
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+@dataclass(slots=True)
+class Onboarding:
+    rows: int = 0
+    rejected: int = 0
+    added: int = 0
+    cases: dict[str, int] = field(default_factory=dict)
+    state_side_s: float = 0.0  # reading, parsing, SSN tokens (the state's loader's work)
+    api_s: float = 0.0  # Pydantic schema -> domain record (the API's work)
+    hub_s: float = 0.0  # upsert_batch, cases included
+    detect_s: float = 0.0  # of which: duplicate detection (case opening)
+
+
+def _batches(path: Path, keys: NetworkKeys, state: str, report: Onboarding
+             ) -> Iterator[list[dict[str, Any]]]:  # fmt: skip
+    batch: list[dict[str, Any]] = []
+    mark = time.perf_counter()
+    for line, row in read_rows(path):
+        report.rows += 1
+        try:
+            batch.append(parse_row(line, row, keys, state))
+        except InvalidRow:
+            report.rejected += 1
+        if len(batch) == BATCH:
+            report.state_side_s += time.perf_counter() - mark
+            yield batch
+            batch = []
+            mark = time.perf_counter()
+    report.state_side_s += time.perf_counter() - mark
+    if batch:
+        yield batch
+
+
+def onboard(hub: Hub, files: Files, keys: NetworkKeys) -> Onboarding:
+    """The new state's file through the API's schema and ``upsert_batch``, 1000 per batch."""
+    timer = TimedOpener(hub.pointers.cases)
+    hub.pointers.cases = timer  # type: ignore[assignment]
+    report = Onboarding()
+    marks = Milestones("onboard", 100_000)
+    with _progress() as bar:
+        task = bar.add_task(f"onboard {files.new_state} (service + cases)",
+                            total=files.new_count)  # fmt: skip
+        for batch in _batches(files.new, keys, files.new_state, report):
+            mark = time.perf_counter()
+            records = [PointerIn.model_validate(p).to_domain(files.new_state) for p in batch]
+            report.api_s += time.perf_counter() - mark
+            mark = time.perf_counter()
+            result = _write(hub, files.new_state, records)
+            report.hub_s += time.perf_counter() - mark
+            report.added += result.added
+            for state, n in result.cases_opened.items():
+                report.cases[state] = report.cases.get(state, 0) + n
+            bar.advance(task, len(batch))
+            marks.reached(report.rows)
+    hub.pointers.cases = timer.inner
+    report.detect_s = timer.seconds
+    return report
+
+
+# --------------------------------------------------------------------------- accuracy
+
+
+@dataclass(frozen=True, slots=True)
+class Truth:
+    index: dict[tuple[str, str], int]  # (state, record_id) -> row in new + existing order
+    person: np.ndarray[Any, Any]  # person code per row
+    new_rows: int
+
+    def pairs(self, limit_rows: int) -> set[tuple[int, int]]:
+        """Same-person pairs among the first ``limit_rows`` rows with a new record in them."""
+        by_person: dict[int, list[int]] = {}
+        new_people = set(self.person[: self.new_rows].tolist())
+        for i in range(limit_rows):
+            p = int(self.person[i])
+            if p in new_people:
+                by_person.setdefault(p, []).append(i)
+        out: set[tuple[int, int]] = set()
+        for rows in by_person.values():
+            for x in rows:
+                for y in rows:
+                    if x < y and x < self.new_rows:
+                        out.add((x, y))
+        return out
+
+
+def read_truth(files: Files) -> Truth:
+    """Rows numbered as Splink sees them: the new file's first, then the existing ones."""
+    index: dict[tuple[str, str], int] = {}
+    codes: dict[str, int] = {}
+    person: list[int] = []
+    for wanted in ("new", "existing"):
+        with files.truth.open(newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            next(reader)
+            for kind, state, record_id, who in reader:
+                if kind == wanted:
+                    index[(state, record_id)] = len(index)
+                    person.append(codes.setdefault(who, len(codes)))
+    return Truth(index, np.array(person, dtype=np.int64), files.new_count)
+
+
+def scores(found: set[tuple[int, int]], truth: set[tuple[int, int]]) -> tuple[float, float]:
+    hit = len(found & truth)
+    return (hit / len(found) if found else 0.0, hit / len(truth) if truth else 0.0)
+
+
+def lpx_pairs(hub: Hub, truth: Truth, state: str) -> set[tuple[int, int]]:
+    with hub.engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT jurisdiction_a, record_id_a, jurisdiction_b, record_id_b FROM cases "
+            "WHERE jurisdiction_a = :s OR jurisdiction_b = :s"), {"s": state}).all()  # fmt: skip
+    out = set()
+    for ja, ra, jb, rb in rows:
+        x, y = truth.index[(ja, ra)], truth.index[(jb, rb)]
+        out.add((min(x, y), max(x, y)))
+    return out
+
+
+# --------------------------------------------------------------------------- Splink
+
+
+def run_splink(files: Files, truth: Truth, limit: int, work: Path) -> dict[str, Any]:
+    """Splink dedupe over the new file plus the first existing rows, up to ``limit`` rows,
+    in a subprocess (``vs_splink.py --worker splink``) so its peak RSS is its own."""
+    take = min(files.existing_count, max(0, limit - files.new_count))
+    subset = work / "splink-existing.csv"
+    with files.existing.open(newline="", encoding="utf-8") as src, \
+            subset.open("w", newline="", encoding="utf-8") as dst:  # fmt: skip
+        reader = csv.DictReader(src)
+        writer = csv.DictWriter(dst, COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for i, row in enumerate(reader):
+            if i >= take:
+                break
+            writer.writerow(row)
+    out = work / "splink"
+    out.mkdir()
+    spec = {"files": [str(files.new), str(subset)], "link_only": False, "out": str(out)}
+    (out / "spec.json").write_text(json.dumps(spec))
+    started = time.perf_counter()
+    with console.status(f"Splink 5 dedupe of {files.new_count + take:,} records..."):
+        done = subprocess.run([sys.executable, str(HERE / "vs_splink.py"), "--worker", "splink",
+                               str(out / "spec.json")], check=False)  # fmt: skip
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        return {"failed": f"exit {done.returncode}", "rows": files.new_count + take,
+                "wall_s": wall}  # fmt: skip
+    info: dict[str, Any] = json.loads((out / "splink.json").read_text())
+    pairs = np.load(out / "splink.npz")
+    keep = (pairs["prob"] >= 0.5) & (pairs["a"] < files.new_count)
+    found = set(zip(pairs["a"][keep].tolist(), pairs["b"][keep].tolist(), strict=True))
+    info["precision"], info["recall"] = scores(found, truth.pairs(files.new_count + take))
+    info.update(rows=files.new_count + take, wall_s=wall)
+    return info
+
+
+# --------------------------------------------------------------------------- report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--existing", type=int, default=5_000_000, help="records in the hub")
+    parser.add_argument("--new", type=int, default=1_000_000, help="the new state's records")
+    parser.add_argument("--backend", choices=("postgresql", "sqlite"), default="postgresql")
+    parser.add_argument("--database-url", default=DEFAULT_PG,
+                        help="PostgreSQL server (a fresh database is made on it and dropped)")
+    parser.add_argument("--state", default="NY", choices=DEFAULT_STATES,
+                        help="the onboarded state (NY's share of the synth data is about 1/6, "
+                             "as 1M of 6M); the other four make up the hub")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--splink-max", type=int, default=1_500_000,
+                        help="most records handed to Splink (it holds them all in memory)")
+    parser.add_argument("--skip-splink", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the hub database")
+    args = parser.parse_args()
+
+    keys = generate_keys()
+    with tempfile.TemporaryDirectory(prefix="lpx-onboarding-") as tmp:
+        work = Path(tmp)
+        t0 = time.perf_counter()
+        files = write_data(work, args.existing, args.new, args.state, args.seed)
+        console.print(f"generated {files.existing_count:,} existing + {files.new_count:,} "
+                      f"{args.state} records in {time.perf_counter() - t0:.0f} s")  # fmt: skip
+        hub, drop = open_hub(args.backend, args.database_url, work)
+        try:
+            seed_s = seed(hub, files, keys)
+            console.print(f"seeded {files.existing_count:,} pointers in {seed_s:.0f} s "
+                          f"({files.existing_count / seed_s:,.0f} rows/s) through "
+                          "PointerService.upsert_batch with case opening off, "
+                          f"{SEED_BATCH} per batch")  # fmt: skip
+            base_mb = _peak_mb()
+            report = onboard(hub, files, keys)
+            lpx_mb = _peak_mb()
+            truth = read_truth(files)
+            lpx_p, lpx_r = scores(lpx_pairs(hub, truth, args.state),
+                                  truth.pairs(len(truth.person)))  # fmt: skip
+        finally:
+            if drop and not args.keep:
+                hub.engine.dispose()
+                drop()
+        splink = None if args.skip_splink else run_splink(files, truth, args.splink_max, work)
+    _print(args, files, report, (lpx_p, lpx_r), (base_mb, lpx_mb), splink)
+
+
+def _print(args: argparse.Namespace, files: Files, r: Onboarding, acc: tuple[float, float],
+           mem: tuple[float, float], splink: dict[str, Any] | None) -> None:  # fmt: skip
+    total = r.state_side_s + r.api_s + r.hub_s
+    load_s = total - r.detect_s
+    n = files.new_count
+    table = Table(title=f"Onboarding {n:,} {args.state} records into a hub of "
+                        f"{files.existing_count:,} ({args.backend})")  # fmt: skip
+    for col in ("system", "records compared", "load s", "load rows/s", "dup detection s",
+                "detect rows/s", "total s", "total rows/s", "precision", "recall",
+                "peak RSS MB"):  # fmt: skip
+        table.add_column(col, justify="left" if col == "system" else "right")
+    table.add_row("LPX (service path, cases opened)", f"{n + files.existing_count:,}",
+                  f"{load_s:.1f}", f"{n / load_s:,.0f}", f"{r.detect_s:.1f}",
+                  f"{n / r.detect_s:,.0f}", f"{total:.1f}", f"{n / total:,.0f}",
+                  f"{acc[0]:.4f}", f"{acc[1]:.4f}",
+                  f"{mem[1]:,.0f} (+{mem[1] - mem[0]:,.0f} onboarding)")  # fmt: skip
+    if splink and "failed" not in splink:
+        s_total = splink["prep_s"] + splink["train_s"] + splink["link_s"]
+        table.add_row("Splink 5 dedupe (DuckDB)", f"{splink['rows']:,}",
+                      f"{splink['prep_s']:.1f}", f"{n / splink['prep_s']:,.0f}",
+                      f"{splink['train_s'] + splink['link_s']:.1f} "
+                      f"(train {splink['train_s']:.0f})",
+                      f"{n / (splink['train_s'] + splink['link_s']):,.0f}", f"{s_total:.1f}",
+                      f"{n / s_total:,.0f}", f"{splink['precision']:.4f}",
+                      f"{splink['recall']:.4f}", f"{splink['peak_mb']:,.0f}")  # fmt: skip
+    console.print(table)
+    console.print(f"LPX load split: state side (read, parse, SSN tokens) {r.state_side_s:.1f} s, "
+                  f"API schema {r.api_s:.1f} s, hub write without detection "
+                  f"{r.hub_s - r.detect_s:.1f} s; rows {r.rows:,}, added {r.added:,}, "
+                  f"rejected {r.rejected:,}; cases opened by counterpart state "
+                  f"{dict(sorted(r.cases.items()))}")  # fmt: skip
+    console.print("Precision/recall: pairs with a new record, at LPX's case thresholds "
+                  "(match+possible) and Splink's p >= 0.5, against the synth truth. "
+                  "Peak RSS is the Python process (PostgreSQL's own memory not counted).")
+    if splink is None:
+        console.print("Splink: skipped (--skip-splink)")
+    elif "failed" in splink:
+        console.print(f"Splink: failed on {splink['rows']:,} records ({splink['failed']}) "
+                      f"after {splink['wall_s']:.0f} s; try a smaller --splink-max")
+    elif splink["rows"] < n + files.existing_count:
+        console.print(f"Splink got {splink['rows']:,} of the {n + files.existing_count:,} "
+                      f"records (--splink-max {args.splink_max:,}: it holds them in memory); "
+                      "its 'load' column is its data preparation")  # fmt: skip
+    verdict = "PASS" if total < TARGET_S * n / 1_000_000 else "FAIL"
+    console.print(f"target: 1M onboarded in < {TARGET_S:.0f} s, i.e. >= "
+                  f"{1_000_000 / TARGET_S:,.0f} rows/s: {n / total:,.0f} rows/s [bold]{verdict}"
+                  "[/] (at this size)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Console pages, one router per audience."""
