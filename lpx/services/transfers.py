@@ -149,12 +149,14 @@ class TransferService:
         of moves the old SOR has not confirmed in time."""
         authorize(actor, Permission.TRANSFER_READ_OWN, actor.jurisdiction)
         now = datetime.now(UTC)
-        wanted = [s.value for s in (statuses or list(TransferStatus))]
+        wanted = [s.value for s in (statuses or list(TransferStatus))
+                  if not (overdue_only and s is TransferStatus.CONFIRMED)]  # fmt: skip
+        # The overdue filter runs in the query, so the limit never cuts overdue moves away.
+        cutoff = now - self.confirm_within if overdue_only else None
         with self._uow() as uow:
             rows = uow.transfers.for_jurisdiction(actor.jurisdiction, wanted,
-                                                  max(1, min(limit, 500)))  # fmt: skip
-        out = [Transfer(r, self._overdue(r, now), created=False) for r in rows]
-        return [t for t in out if t.overdue] if overdue_only else out
+                                                  max(1, min(limit, 500)), cutoff)  # fmt: skip
+        return [Transfer(r, self._overdue(r, now), created=False) for r in rows]
 
     def _overdue(self, t: TransferRow, now: datetime) -> bool:
         return is_overdue(_view(t), now, self.confirm_within)

@@ -292,12 +292,17 @@ class TransferRepository:
                                 .order_by(w.transfers.c.pk.desc()).limit(1)).first()  # fmt: skip
         return _transfer(row) if row else None
 
-    def for_jurisdiction(self, jurisdiction: str, statuses: Sequence[str],
-                         limit: int) -> list[TransferRow]:  # fmt: skip
+    def for_jurisdiction(self, jurisdiction: str, statuses: Sequence[str], limit: int,
+                         requested_before: datetime | None = None,
+                         ) -> list[TransferRow]:  # fmt: skip
+        """Oldest first; ``requested_before`` filters before the limit cuts the list."""
         c = w.transfers.c
-        rows = self.conn.execute(select(w.transfers).where(
+        q = select(w.transfers).where(
             or_(c.from_jurisdiction == jurisdiction, c.to_jurisdiction == jurisdiction),
-            c.status.in_(statuses)).order_by(c.requested_at, c.pk).limit(limit))  # fmt: skip
+            c.status.in_(statuses))  # fmt: skip
+        if requested_before is not None:
+            q = q.where(c.requested_at < requested_before)
+        rows = self.conn.execute(q.order_by(c.requested_at, c.pk).limit(limit))
         return [_transfer(r) for r in rows]
 
     def answer(self, transfer_id: str, status: str, user_id: str, at: datetime) -> None:

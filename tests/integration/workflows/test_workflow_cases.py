@@ -284,3 +284,29 @@ def test_overdue_ages_come_from_the_settings(
             assert len(_cases(client, ca, "?overdue=true")) == expected
             transfers = client.get("/v1/transfers?overdue=true", headers=auth(ny)).json()
             assert len(transfers["items"]) == expected
+
+
+def test_overdue_transfers_are_filtered_before_the_limit(
+    hub: Hub, hub_client: TestClient, credentials: dict[str, str],
+) -> None:  # fmt: skip
+    """Old confirmed moves must not use up the page: the one overdue move is still listed."""
+    ca, ny = credentials["CA"], credentials["NY"]
+    ids = []
+    for i in range(4):
+        person = pointer(f"N{i}", first_name=f"Ann{'a' * i}")
+        old = hub_client.put(f"/v1/pointers/records/N{i}", json=person, headers=auth(ny)).json()
+        moved = hub_client.post("/v1/transfers", headers=auth(ca), json={
+            "pointer_id": old["pointer_id"], "record_id": f"C{i}", "card_type": "DL",
+            "real_id": False})  # fmt: skip
+        assert moved.status_code == 201, moved.text
+        ids.append(moved.json()["transfer_id"])
+    for transfer_id in ids[:3]:
+        done = hub_client.post(f"/v1/transfers/{transfer_id}/answer", headers=auth(ny),
+                               json={"answer": "confirmed"})  # fmt: skip
+        assert done.status_code == 200, done.text
+    long_ago = datetime.now(UTC) - timedelta(days=60)
+    with hub.engine.begin() as conn:
+        conn.execute(update(w.transfers).values(requested_at=long_ago))
+    listed = hub_client.get("/v1/transfers?overdue=true&limit=2", headers=auth(ny)).json()
+    assert [t["transfer_id"] for t in listed["items"]] == [ids[3]]
+    assert all(t["overdue"] for t in listed["items"])
