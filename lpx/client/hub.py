@@ -61,10 +61,6 @@ class HubError(Exception):
             head += f"\n  - ... and {len(self.errors) - 5} more"
         return head
 
-    @property
-    def is_auth_failure(self) -> bool:
-        return self.status in (401, 403)
-
 
 @dataclass(frozen=True, slots=True)
 class BatchResult:

@@ -91,10 +91,6 @@ class LoadReport:
         return self.added + self.updated + self.unchanged
 
     @property
-    def rejected_lines(self) -> int:
-        return self.rejected_rows
-
-    @property
     def ok(self) -> bool:
         return not self.rejected_rows and not self.rows_held_back
 
