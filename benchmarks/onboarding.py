@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -34,11 +33,11 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from bench_hub import fresh_hub, record_of
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -49,19 +48,17 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from lpx.api.schemas import PointerIn
 from lpx.auth.permissions import Role
 from lpx.auth.policy import Actor
-from lpx.bootstrap import Hub, build_hub
+from lpx.bootstrap import Hub
 from lpx.client.files import read_rows
 from lpx.client.keys import NetworkKeys
 from lpx.client.keys import generate as generate_keys
 from lpx.client.rows import InvalidRow, parse_row
-from lpx.config import Settings
-from lpx.domain.records import Card, CardType, Identity, PointerRecord, Sex, SsnTokens, Status
-from lpx.storage.db import make_engine, migrate
+from lpx.domain.records import PointerRecord
 from lpx.synth import COLUMNS, DEFAULT_STATES, generate
 
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -144,52 +141,12 @@ def write_data(work: Path, existing: int, new: int, new_state: str, seed: int) -
     return files
 
 
-def _record(state: str, p: dict[str, Any]) -> PointerRecord:
-    """A domain record built directly (seeding only; the onboarding goes through Pydantic)."""
-    ssn = p["ssn"]
-    return PointerRecord(
-        jurisdiction=state, record_id=p["record_id"],
-        identity=Identity(
-            first_name=p["first_name"], last_name=p["last_name"],
-            dob=date.fromisoformat(p["dob"]), middle_name=p["middle_name"],
-            suffix=p["suffix"], sex=Sex(p["sex"]) if p["sex"] else None,
-            aka_names=tuple(p["aka_names"]),
-            ssn=SsnTokens(ssn["full"], tuple(ssn["masked"])) if ssn else None,
-        ),
-        card=Card(CardType(p["card_type"]), p["real_id"], Status(p["status"]),
-                  date.fromisoformat(p["issue_date"]) if p["issue_date"] else None,
-                  date.fromisoformat(p["expiry_date"]) if p["expiry_date"] else None),
-    )  # fmt: skip
-
-
 # --------------------------------------------------------------------------- hub
 
 
 def open_hub(backend: str, url: str, work: Path) -> tuple[Hub, Any]:
     """A fresh, migrated hub database with the six states; returns it and its dropper."""
-    data_dir = work / "hub"
-    data_dir.mkdir()
-    if backend == "sqlite":
-        hub_url = f"sqlite:///{data_dir / 'hub.db'}"
-        drop = None
-    else:
-        admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
-                              isolation_level="AUTOCOMMIT")  # fmt: skip
-        db = f"lpx_onboarding_{os.getpid()}"
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{db}"'))
-        hub_url = url.rsplit("/", 1)[0] + "/" + db
-
-        def drop() -> None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
-            admin.dispose()
-
-    hub = build_hub(Settings(database_url=hub_url, data_dir=data_dir), engine=make_engine(hub_url))
-    migrate(hub.engine)
-    for code in DEFAULT_STATES:
-        hub.access.add_jurisdiction(code, code)
+    hub, _, drop = fresh_hub(backend, url, work / "hub", "lpx_onboarding")
     return hub, drop
 
 
@@ -204,7 +161,7 @@ def seed(hub: Hub, files: Files, keys: NetworkKeys) -> float:
         for line, row in enumerate(csv.DictReader(handle), start=2):
             state = row.pop("state")
             batch = pending.setdefault(state, [])
-            batch.append(_record(state, parse_row(line, row, keys, state)))
+            batch.append(record_of(state, parse_row(line, row, keys, state)))
             if len(batch) >= SEED_BATCH:
                 _write(hub, state, batch)
                 bar.advance(task, len(batch))

@@ -35,26 +35,25 @@ from typing import Any
 
 import duckdb
 import httpx
+from bench_hub import fresh_hub, record_of
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from lpx.auth.permissions import Role
 from lpx.auth.policy import Actor
-from lpx.bootstrap import Hub, build_hub
+from lpx.bootstrap import Hub
 from lpx.client.keys import NetworkKeys
 from lpx.client.keys import generate as generate_keys
 from lpx.client.rows import parse_row
 from lpx.client.ssn import ssn_tokens_for
-from lpx.config import Settings
 from lpx.domain.blocking import hash_key, inquiry_keys, swapped_day_month
 from lpx.domain.errors import ValidationFailed
 from lpx.domain.inquiry import Purpose, SearchInquiry
 from lpx.domain.names import NormalizedName
 from lpx.domain.profile import MatchProfile
-from lpx.domain.records import Card, CardType, Identity, PointerRecord, Sex, SsnTokens, Status
-from lpx.storage.db import make_engine, migrate
+from lpx.domain.records import Identity, PointerRecord, Sex
 from lpx.synth import DEFAULT_STATES, generate
 from lpx.synth.names import nicknames_for
 
@@ -81,32 +80,11 @@ class Dataset:
     rows: list[tuple[str, dict[str, str], str]]  # (state, raw row, person), for queries
 
 
-def _record(state: str, p: dict[str, Any]) -> PointerRecord:
-    """The hub's domain record for a parsed row, built directly (the API would use Pydantic)."""
-    ssn = p["ssn"]
-    return PointerRecord(
-        jurisdiction=state,
-        record_id=p["record_id"],
-        identity=Identity(
-            first_name=p["first_name"], last_name=p["last_name"],
-            dob=date.fromisoformat(p["dob"]), middle_name=p["middle_name"],
-            suffix=p["suffix"], sex=Sex(p["sex"]) if p["sex"] else None,
-            aka_names=tuple(p["aka_names"]),
-            ssn=SsnTokens(ssn["full"], tuple(ssn["masked"])) if ssn else None,
-        ),
-        card=Card(
-            CardType(p["card_type"]), p["real_id"], Status(p["status"]),
-            date.fromisoformat(p["issue_date"]) if p["issue_date"] else None,
-            date.fromisoformat(p["expiry_date"]) if p["expiry_date"] else None,
-        ),
-    )  # fmt: skip
-
-
 def _parse_chunk(args: tuple[int, list[tuple[str, dict[str, str]]], NetworkKeys]
                  ) -> list[PointerRecord]:  # fmt: skip
     """State-side work for one chunk (validate, tokenize SSN-5), run in a worker process."""
     start, rows, keys = args
-    return [_record(s, parse_row(start + i, row, keys, s)) for i, (s, row) in enumerate(rows)]
+    return [record_of(s, parse_row(start + i, row, keys, s)) for i, (s, row) in enumerate(rows)]
 
 
 def prepare(count: int, seed: int, keys: NetworkKeys) -> Dataset:
@@ -157,33 +135,11 @@ def open_backend(name: str, workdir: Path, pg_url: str) -> Backend:
     """A fresh, migrated hub database for one backend."""
     data_dir = workdir / name
     shutil.rmtree(data_dir, ignore_errors=True)
-    data_dir.mkdir(parents=True)
-    drop = None
-    if name == "sqlite":
-        url = f"sqlite:///{data_dir / 'hub.db'}"
-    else:
-        admin = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1),
-                              isolation_level="AUTOCOMMIT")  # fmt: skip
-        db = "lpx_bench"
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{db}"'))
-        url = pg_url.rsplit("/", 1)[0] + "/" + db
-
-        def drop() -> None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
-            admin.dispose()
-
-    settings = Settings(database_url=url, data_dir=data_dir)
-    hub = build_hub(settings, engine=make_engine(url))
-    migrate(hub.engine)
+    hub, url, drop = fresh_hub(name, pg_url, data_dir, "lpx_bench")
     # One synthetic clerk sends thousands of inquiries: without this the per-user rate limit
     # and the enumeration guard (built by bootstrap) would throttle the benchmark itself.
     hub.search.guard = None
     backend = Backend(name, url, hub, drop=drop)
-    for code in DEFAULT_STATES:
-        hub.access.add_jurisdiction(code, code)
     backend.api_key = hub.access.issue_credential("TX", "bench", [Role.CLERK, Role.RECORDS])
     return backend
 

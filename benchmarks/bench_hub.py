@@ -1,0 +1,65 @@
+"""What the hub benchmarks share: a fresh hub database per run and records built directly."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from lpx.bootstrap import Hub, build_hub
+from lpx.config import Settings
+from lpx.domain.records import Card, CardType, Identity, PointerRecord, Sex, SsnTokens, Status
+from lpx.storage.db import make_engine, migrate
+from lpx.synth import DEFAULT_STATES
+
+
+def fresh_hub(backend: str, pg_url: str, data_dir: Path,
+              prefix: str) -> tuple[Hub, str, Callable[[], None] | None]:  # fmt: skip
+    """A migrated hub with the synth states: on SQLite in ``data_dir``, on PostgreSQL in a
+    database of its own (``prefix`` + pid, so two runs never share one). Returns the hub,
+    its URL and what drops the database (None on SQLite)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    drop = None
+    if backend == "sqlite":
+        url = f"sqlite:///{data_dir / 'hub.db'}"
+    else:
+        admin = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1),
+                              isolation_level="AUTOCOMMIT")  # fmt: skip
+        db = f"{prefix}_{os.getpid()}"
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{db}"'))
+        url = pg_url.rsplit("/", 1)[0] + "/" + db
+
+        def drop() -> None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+            admin.dispose()
+
+    hub = build_hub(Settings(database_url=url, data_dir=data_dir), engine=make_engine(url))
+    migrate(hub.engine)
+    for code in DEFAULT_STATES:
+        hub.access.add_jurisdiction(code, code)
+    return hub, url, drop
+
+
+def record_of(state: str, p: dict[str, Any]) -> PointerRecord:
+    """The hub's domain record for a parsed row, built directly (the API would use Pydantic)."""
+    ssn = p["ssn"]
+    return PointerRecord(
+        jurisdiction=state, record_id=p["record_id"],
+        identity=Identity(
+            first_name=p["first_name"], last_name=p["last_name"],
+            dob=date.fromisoformat(p["dob"]), middle_name=p["middle_name"],
+            suffix=p["suffix"], sex=Sex(p["sex"]) if p["sex"] else None,
+            aka_names=tuple(p["aka_names"]),
+            ssn=SsnTokens(ssn["full"], tuple(ssn["masked"])) if ssn else None,
+        ),
+        card=Card(CardType(p["card_type"]), p["real_id"], Status(p["status"]),
+                  date.fromisoformat(p["issue_date"]) if p["issue_date"] else None,
+                  date.fromisoformat(p["expiry_date"]) if p["expiry_date"] else None),
+    )  # fmt: skip
