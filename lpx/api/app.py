@@ -101,9 +101,10 @@ def _document_problems(app: FastAPI) -> None:
 
 
 def guarded_routes_answer_429(schema: dict[str, Any]) -> None:
-    """Searches and status inquiries pass the rate and enumeration guard: document its 429."""
+    """Searches (a carry is one) and status inquiries pass the rate and enumeration guard:
+    document its 429."""
     why = problems.documented(429)
-    for path, method in (("/v1/inquiries/search", "post"),
+    for path, method in (("/v1/inquiries/search", "post"), ("/v1/inquiries/carry", "post"),
                          ("/v1/pointers/{pointer_id}/status", "get")):  # fmt: skip
         op = schema.get("paths", {}).get(path, {}).get(method)
         if op is not None:

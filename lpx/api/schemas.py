@@ -127,6 +127,25 @@ class SearchIn(Strict):
         )  # fmt: skip
 
 
+class CarryIn(SearchIn):
+    """An issuance inquiry plus the candidate the clerk confirmed as the applicant."""
+
+    pointer_id: Annotated[str, StringConstraints(pattern=(
+        r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"))]
+
+
+class SsnTokensOut(BaseModel):
+    full: str
+    masked: list[str]
+
+
+class CarryOut(BaseModel):
+    inquiry_id: str
+    pointer_id: str
+    ssn: SsnTokensOut | None = Field(
+        description="The confirmed pointer's SSN tokens, for the issuing state to adopt")
+
+
 class CandidateOut(BaseModel):
     pointer_id: str
     jurisdiction: str

@@ -14,13 +14,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx
 
-if TYPE_CHECKING:
-    from lpx.domain.records import SsnTokens
+from lpx.domain.records import SsnTokens
 
 PURPOSES: tuple[str, ...] = (
     "license_issuance",
@@ -229,20 +228,8 @@ class HubClient:
         ssn: SsnTokens | None = None,
     ) -> SearchResult:
         """Run a search inquiry; the result keeps the hub's inquiry id for follow-up."""
-        payload: dict[str, Any] = {
-            "first_name": first_name,
-            "last_name": last_name,
-            "dob": dob.isoformat(),
-            "purpose": purpose,
-        }
-        if middle_name:
-            payload["middle_name"] = middle_name
-        if suffix:
-            payload["suffix"] = suffix
-        if sex:
-            payload["sex"] = sex
-        if ssn is not None:
-            payload["ssn"] = {"full": ssn.full, "masked": list(ssn.masked)}
+        payload = _inquiry_payload(first_name, last_name, dob, purpose, middle_name, suffix,
+                                   sex, ssn)  # fmt: skip
         body = self._request("POST", "/v1/inquiries/search", payload)
         candidates = [
             Candidate(
@@ -274,6 +261,33 @@ class HubClient:
             first_name=first_name, last_name=last_name, dob=dob, purpose=purpose,
             middle_name=middle_name, suffix=suffix, sex=sex, ssn=ssn,
         ).candidates  # fmt: skip
+
+    def carry(
+        self,
+        *,
+        pointer_id: str,
+        first_name: str,
+        last_name: str,
+        dob: date,
+        purpose: str,
+        middle_name: str = "",
+        suffix: str = "",
+        sex: str | None = None,
+        ssn: SsnTokens | None = None,
+    ) -> SsnTokens | None:
+        """At issuance: the SSN tokens of the candidate the clerk confirmed as the applicant.
+
+        Send the same inquiry as the search that listed ``pointer_id``; the hub reruns it and
+        answers only for one of its candidates. None when that pointer carries no tokens.
+        See :func:`lpx.client.carry.resolve_issuance`, which calls this for every applicant.
+        """
+        payload = _inquiry_payload(first_name, last_name, dob, purpose, middle_name, suffix,
+                                   sex, ssn)  # fmt: skip
+        body = self._request("POST", "/v1/inquiries/carry", {**payload, "pointer_id": pointer_id})
+        got = body.get("ssn")
+        if not isinstance(got, dict):
+            return None
+        return SsnTokens(str(got["full"]), tuple(str(m) for m in got["masked"]))
 
     def status(self, pointer_id: str) -> PointerStatus:
         """Card status and dates behind one pointer."""
@@ -356,6 +370,27 @@ class HubClient:
             except ValueError:
                 pass
         return float(min(self._backoff * 2 ** (attempt - 1), _MAX_RETRY_AFTER))
+
+
+def _inquiry_payload(first_name: str, last_name: str, dob: date, purpose: str,
+                     middle_name: str, suffix: str, sex: str | None,
+                     ssn: SsnTokens | None) -> dict[str, Any]:  # fmt: skip
+    """The body of a search inquiry (and of a carry, which repeats it)."""
+    payload: dict[str, Any] = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "dob": dob.isoformat(),
+        "purpose": purpose,
+    }
+    if middle_name:
+        payload["middle_name"] = middle_name
+    if suffix:
+        payload["suffix"] = suffix
+    if sex:
+        payload["sex"] = sex
+    if ssn is not None:
+        payload["ssn"] = {"full": ssn.full, "masked": list(ssn.masked)}
+    return payload
 
 
 def _problem(response: httpx.Response) -> HubError:

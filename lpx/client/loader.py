@@ -22,6 +22,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -35,6 +36,7 @@ from lpx.client.rows import (
     Withheld,
     parse_row,
 )
+from lpx.client.ssn import IssuanceOutcome, issuance_tokens
 from lpx.domain.policy import UploadPolicy
 
 if TYPE_CHECKING:
@@ -201,6 +203,7 @@ def load_file(
     jurisdiction: str | None = None,
     policy: UploadPolicy | None = None,
     resume: bool = False,
+    carry: Mapping[str, IssuanceOutcome] | None = None,
 ) -> LoadReport:
     """Stream ``path`` into the hub through ``client``; see the module docstring for batches.
 
@@ -209,11 +212,15 @@ def load_file(
     ``policy`` (the state's upload policy) is applied here, before anything is sent: cards
     it keeps home are counted in ``withheld`` and fields it withholds are left out.
     ``resume`` makes the load an upload session that a rerun continues (needs an UploadSink).
+    ``carry`` (the state's carry book, ``lpx.client.carry.read_carry_book``) gives the
+    issuance outcome of records issued under the carry protocol: their SSN tokens are made
+    by ``issuance_tokens``, so a reload keeps a carried decoy instead of re-deriving it.
     Raises :class:`LoadAborted` on a fatal error, with the report of what was done before it.
     """
     if not 1 <= batch_size <= MAX_BATCH:
         raise ValueError(f"batch_size must be between 1 and {MAX_BATCH}")
-    loader = _Loader(client, keys, jurisdiction or UNNAMED_JURISDICTION, policy, skip_bad_rows)
+    loader = _Loader(client, keys, jurisdiction or UNNAMED_JURISDICTION, policy, skip_bad_rows,
+                     carry or {})  # fmt: skip
     try:
         if resume:
             loader.start(path)
@@ -226,8 +233,10 @@ def load_file(
 
 class _Loader:
     def __init__(self, client: BatchSink | UploadSink, keys: NetworkKeys, jurisdiction: str,
-                 policy: UploadPolicy | None, skip_bad_rows: bool) -> None:  # fmt: skip
+                 policy: UploadPolicy | None, skip_bad_rows: bool,
+                 carry: Mapping[str, IssuanceOutcome]) -> None:  # fmt: skip
         self.client = client
+        self.carry = carry
         self.keys = keys
         self.jurisdiction = jurisdiction
         self.policy = policy
@@ -293,6 +302,7 @@ class _Loader:
         except Withheld:
             batch.withheld += 1
         else:
+            self._apply_carry(pointer, raw)
             earlier = self.seen.first_line(pointer["record_id"], line)
             if earlier is not None:
                 error = RowError(line, "record_id", f"repeats the record_id of line {earlier}")
@@ -301,6 +311,18 @@ class _Loader:
             else:
                 batch.lines.append(line)
                 batch.pointers.append(pointer)
+
+    def _apply_carry(self, pointer: PointerIn, raw: Mapping[str, str]) -> None:
+        """Tokens by the carry protocol for a record in the carry book (SSN field sent)."""
+        outcome = self.carry.get(pointer["record_id"])
+        if outcome is None or pointer["ssn"] is None:
+            return
+        tokens = issuance_tokens(
+            raw.get("ssn_last5"), pointer["first_name"], pointer["last_name"],
+            date.fromisoformat(pointer["dob"]), self.keys, aka_names=pointer["aka_names"],
+            record=f"{self.jurisdiction}/{pointer['record_id']}", outcome=outcome,
+        )  # fmt: skip
+        pointer["ssn"] = {"full": tokens.full, "masked": list(tokens.masked)}
 
     def _flush(self, batch: _Batch, seq: int) -> None:
         bad_lines = {e.line for e in batch.errors}

@@ -18,7 +18,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from lpx.client.keys import NetworkKeys
 from lpx.domain.names import canonical_first, phonetic, surname_parts
@@ -146,6 +148,7 @@ def decoy_value(
     keys: NetworkKeys,
     aka_names: Sequence[str] = (),
     record: str | None = None,
+    counter: int = 0,
 ) -> str:
     """A valid-looking SSN-5 for a person without an SSN, the same in every state.
 
@@ -154,8 +157,13 @@ def decoy_value(
     ``record`` (a stored record's "STATE/record id"), a keyed draw gives the value one
     mistyped digit in ``TYPO_RATE`` of records, stable across reloads, so decoy holders
     show one-digit-off pairs as often as real SSN holders; an inquiry passes no record.
+    ``counter`` (the carry protocol's namesake count, see :func:`issuance_tokens`) picks
+    another value for the same keys; 0 is the plain decoy.
     """
-    value = _decoy_from_message(_SEP.join(decoy_key_parts(first, last, dob, aka_names)), keys)
+    message = _SEP.join(decoy_key_parts(first, last, dob, aka_names))
+    if counter:
+        message += f"{_SEP}#{counter}"
+    value = _decoy_from_message(message, keys)
     if record is not None and TYPO_RATE > 0:
         value = _mimic_typo(value, record, keys)
     return value
@@ -167,12 +175,12 @@ def _decoy_from_message(message: str, keys: NetworkKeys) -> str:
     return _index_to_value(int.from_bytes(digest, "big") % DECOY_SPACE)
 
 
-def _mimic_typo(value: str, record: str, keys: NetworkKeys) -> str:
+def _mimic_typo(value: str, record: str, keys: NetworkKeys, rate: float = TYPO_RATE) -> str:
     """The value, or with one digit changed (same rule as a clerk's slip) for a keyed few."""
     text = _SEP.join((value, record)).encode("utf-8")
     digest = hmac.new(keys.decoy_key, _TYPO + text, hashlib.sha256).digest()
     draw = int.from_bytes(digest[:8], "big") / 2**64
-    if draw >= TYPO_RATE:
+    if draw >= rate:
         return value
     pos = digest[8] % SSN5_LENGTH
     delta = 1 + digest[9] % 9
@@ -205,3 +213,82 @@ def ssn_tokens_for(
         assert ssn_last5 is not None
         return tokenize(ssn_last5, keys)
     return _tokens_of(decoy_value(first, last, dob, keys, aka_names, record), keys)
+
+
+# --- the carry protocol: one decoy per person, across states --------------------------------
+#
+# A decoy computed from a record's own name splits a person whose name changed (two decoys
+# where a real SSN stays the same) and joins namesakes (one decoy where real SSNs differ).
+# Both are fixed with what the issuing state learns at the counter anyway: its issuance
+# inquiry (docs/privacy.md, "Carrying the decoy").
+
+# A carried value is copied from one stored record, so its pair with that record is one digit
+# off at this rate, and two records carried from the same one at about twice it; real SSN-5
+# pairs are off at ~2 x TYPO_RATE whatever their number. 1.5 x TYPO_RATE puts the average
+# over the pairs of 2- and 3-record people near the real rate (measured in docs/privacy.md).
+CARRY_TYPO_RATE = 1.5 * TYPO_RATE
+
+
+@dataclass(frozen=True, slots=True)
+class IssuanceOutcome:
+    """What the clerk decided about the issuance inquiry's candidates.
+
+    ``confirmed``: the SSN tokens of the pointer the clerk confirmed as this applicant, as
+    the hub's carry inquiry returned them (``HubClient.carry``), or None. ``namesakes``: how
+    many ``match`` candidates the clerk judged to be different people. Gathered the same way
+    for every applicant, with or without an SSN.
+    """
+
+    confirmed: SsnTokens | None = None
+    namesakes: int = 0
+
+
+@lru_cache(maxsize=4)
+def _value_table(token_key: bytes) -> dict[str, str]:
+    """Full token -> SSN-5 value for every valid value (99,989 HMACs, ~0.2 s, kept)."""
+    out: dict[str, str] = {}
+    for index in range(DECOY_SPACE):
+        value = _index_to_value(index)
+        out[_hmac_token(token_key, _FULL, value)] = value
+    return out
+
+
+def value_of_tokens(tokens: SsnTokens, keys: NetworkKeys) -> str | None:
+    """The SSN-5 value behind full token ``tokens``, or None if it is no valid value's.
+
+    Any holder of ``token_key`` can do this (docs/privacy.md says so); the carry protocol
+    needs it to give an adopted value the same typo mimicry as a derived one.
+    """
+    return _value_table(keys.token_key).get(tokens.full)
+
+
+def issuance_tokens(
+    ssn_last5: str | None,
+    first: str,
+    last: str,
+    dob: date,
+    keys: NetworkKeys,
+    *,
+    aka_names: Sequence[str] = (),
+    record: str,
+    outcome: IssuanceOutcome,
+) -> SsnTokens:
+    """The tokens to store for a newly issued record, after the issuance inquiry.
+
+    - A real SSN-5 is always sent as itself (the carry inquiry was made all the same, so the
+      hub saw the same exchange as for an applicant without one).
+    - No SSN, and the clerk confirmed an existing pointer: adopt that pointer's value (so
+      a renamed person keeps one decoy), one digit changed for ``CARRY_TYPO_RATE`` of
+      records, as a real SSN copied by another clerk would be.
+    - No SSN, nothing confirmed: the derived decoy, with ``counter`` = the namesakes the clerk
+      set apart, so two different people with the same keys do not share a value.
+    """
+    if has_ssn(ssn_last5):
+        assert ssn_last5 is not None
+        return tokenize(ssn_last5, keys)
+    if outcome.confirmed is not None:
+        adopted = value_of_tokens(outcome.confirmed, keys)
+        if adopted is not None:
+            return _tokens_of(_mimic_typo(adopted, record, keys, CARRY_TYPO_RATE), keys)
+    value = decoy_value(first, last, dob, keys, aka_names, record, counter=outcome.namesakes)
+    return _tokens_of(value, keys)

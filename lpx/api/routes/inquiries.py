@@ -8,7 +8,15 @@ from fastapi import APIRouter, Path
 
 from lpx.api.deps import ActorDep, HubDep
 from lpx.api.problems import documented
-from lpx.api.schemas import CandidateOut, SearchIn, SearchOut, StatusOut
+from lpx.api.schemas import (
+    CandidateOut,
+    CarryIn,
+    CarryOut,
+    SearchIn,
+    SearchOut,
+    SsnTokensOut,
+    StatusOut,
+)
 
 router = APIRouter(tags=["inquiries"], responses=documented(401, 403, 422))
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -26,6 +34,18 @@ def search(body: SearchIn, actor: ActorDep, hub: HubDep) -> SearchOut:
                                  weight=c.weight, probability=c.probability,
                                  evidence=c.evidence) for c in result.candidates],
     )  # fmt: skip
+
+
+@router.post("/v1/inquiries/carry", response_model=CarryOut,
+             summary="At issuance: the SSN tokens of the applicant's confirmed pointer",
+             responses=documented(404))  # fmt: skip
+def carry(body: CarryIn, actor: ActorDep, hub: HubDep) -> CarryOut:
+    """Reruns the issuance inquiry; answers only for a pointer that is one of its
+    candidates (docs/privacy.md, "Carrying the decoy")."""
+    result = hub.search.carry(actor, body.to_domain(), body.pointer_id)
+    ssn = (SsnTokensOut(full=result.ssn.full, masked=list(result.ssn.masked))
+           if result.ssn else None)  # fmt: skip
+    return CarryOut(inquiry_id=result.inquiry_id, pointer_id=result.pointer_id, ssn=ssn)
 
 
 @router.get("/v1/pointers/{pointer_id}/status", response_model=StatusOut,

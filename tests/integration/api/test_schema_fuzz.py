@@ -119,6 +119,8 @@ NEEDS_REAL_STATE = frozenset({
     # An upload id and counts that follow its last committed row (tests/integration/workflows).
     ("GET", "/v1/uploads/{upload_id}"), ("POST", "/v1/uploads/{upload_id}/batches"),
     ("POST", "/v1/uploads/{upload_id}/complete"), ("POST", "/v1/uploads/{upload_id}/abort"),
+    # A pointer id that is a candidate of the same inquiry (tests/integration/api/test_carry.py).
+    ("POST", "/v1/inquiries/carry"),
 })  # fmt: skip
 
 

@@ -27,6 +27,7 @@ from lpx.client.hub import BatchResult, HubClient, HubError
 from lpx.client.keys import NetworkKeys
 from lpx.client.loader import LoadAborted, load_file
 from lpx.client.rows import RowError
+from lpx.domain.records import SsnTokens
 
 try:
     importlib.import_module("lpx.api.app")
@@ -540,3 +541,53 @@ def test_load_command_writes_the_summary_file(
     assert plain.exit_code == 1, plain.output
     again = json.loads(elsewhere.read_text())
     assert (again["upload_id"], again["unchanged"], again["rejected"]) == (None, 8, 1)
+
+
+# --- the carry book (docs/privacy.md, "Carrying the decoy") ---------------------------------
+
+
+class TokenHub(RecordingHub):
+    """Remembers the SSN tokens sent for each record."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ssn: dict[str, Any] = {}
+
+    def upsert_batch(self, pointers: Sequence[Mapping[str, Any]]) -> BatchResult:
+        self.ssn.update({p["record_id"]: p["ssn"] for p in pointers})
+        return super().upsert_batch(pointers)
+
+
+def test_a_reload_keeps_the_carried_value_and_the_real_ssn(tmp_path: Path) -> None:
+    """Records issued under the carry protocol keep their tokens on every reload: a carried
+    value for a person without an SSN, the real tokens for a holder; others are derived."""
+    from lpx.client.carry import read_carry_book, record_outcome
+    from lpx.client.ssn import IssuanceOutcome, tokenize, value_of_tokens
+
+    rows = people(4)  # CA-00000 and CA-00003 have no SSN; CA-00001 has one
+    path = write(tmp_path / "f.csv", rows)
+    carried = tokenize("27182", KEYS)
+    book = tmp_path / "carry.jsonl"
+    record_outcome(book, "CA-00000", IssuanceOutcome(tokenize("11111", KEYS), 0))
+    record_outcome(book, "CA-00000", IssuanceOutcome(carried, 1))  # the last line wins
+    record_outcome(book, "CA-00001", IssuanceOutcome(carried, 0))
+    assert book.stat().st_mode & 0o777 == 0o600
+    plain, with_book = TokenHub(), TokenHub()
+    load_file(path, plain, KEYS, jurisdiction="CA")
+    load_file(path, with_book, KEYS, jurisdiction="CA", carry=read_carry_book(book))
+    adopted = value_of_tokens(SsnTokens(with_book.ssn["CA-00000"]["full"], ()), KEYS)
+    assert adopted is not None
+    assert sum(a != b for a, b in zip(adopted, "27182", strict=True)) <= 1
+    assert with_book.ssn["CA-00000"] != plain.ssn["CA-00000"]
+    assert with_book.ssn["CA-00001"] == plain.ssn["CA-00001"]  # a real SSN is kept
+    assert with_book.ssn["CA-00001"]["full"] == tokenize(rows[1]["ssn_last5"], KEYS).full
+    assert with_book.ssn["CA-00003"] == plain.ssn["CA-00003"]  # not in the book
+
+
+def test_a_malformed_carry_book_line_is_named(tmp_path: Path) -> None:
+    from lpx.client.carry import read_carry_book
+
+    book = tmp_path / "carry.jsonl"
+    book.write_text('{"record_id": "A", "namesakes": 0, "confirmed": null}\n{"record_id": 1}\n')
+    with pytest.raises(ValueError, match="line 2"):
+        read_carry_book(book)

@@ -16,11 +16,15 @@ from hypothesis import strategies as st
 from lpx.client import keys as keys_mod
 from lpx.client.keys import InsecureKeyFileError, KeyFileError, NetworkKeys
 from lpx.client.ssn import (
+    CARRY_TYPO_RATE,
     TYPO_RATE,
+    IssuanceOutcome,
     decoy_value,
     has_ssn,
+    issuance_tokens,
     ssn_tokens_for,
     tokenize,
+    value_of_tokens,
 )
 from lpx.domain.records import SsnTokens
 
@@ -311,3 +315,56 @@ def test_keys_must_be_32_distinct_bytes() -> None:
         NetworkKeys(b"short", bytes(32))
     with pytest.raises(KeyFileError, match="differ"):
         NetworkKeys(bytes(32), bytes(32))
+
+
+# --- the carry protocol (issuance_tokens) ----------------------------------------------------
+
+
+@given(ssn5s)
+@settings(max_examples=50, deadline=None)
+def test_a_token_set_gives_back_its_value(ssn5: str) -> None:
+    assert value_of_tokens(tokenize(ssn5, KEYS), KEYS) == (
+        ssn5 if ssn5[1:] != "0000" else None)  # 0000 serials are never issued, never listed
+    assert value_of_tokens(tokenize(ssn5, KEYS), OTHER_KEYS) is None
+
+
+def test_the_counter_picks_another_decoy_and_zero_is_the_plain_one() -> None:
+    plain = decoy_value("Ann", "Lee", DOB, KEYS)
+    assert decoy_value("Ann", "Lee", DOB, KEYS, counter=0) == plain
+    values = {decoy_value("Ann", "Lee", DOB, KEYS, counter=k) for k in range(5)}
+    assert len(values) == 5
+    assert all(_valid_decoy(v) for v in values)
+
+
+def test_an_ssn_holder_keeps_the_real_tokens_whatever_the_outcome() -> None:
+    other = tokenize("55555", KEYS)
+    for outcome in (IssuanceOutcome(), IssuanceOutcome(other, 0), IssuanceOutcome(None, 3)):
+        got = issuance_tokens("12345", "Ann", "Lee", DOB, KEYS, record="CA/1", outcome=outcome)
+        assert got == tokenize("12345", KEYS)
+
+
+def test_without_an_ssn_a_confirmed_pointer_s_value_is_adopted() -> None:
+    """Nearly always exactly; one digit off at the rate a copied real SSN is."""
+    carried = tokenize("31415", KEYS)
+    typed = 0
+    for n in range(4000):
+        got = issuance_tokens(None, "Ann", "Zed", DOB, KEYS, record=f"TX/{n}",
+                              outcome=IssuanceOutcome(carried, 2))  # fmt: skip
+        value = value_of_tokens(got, KEYS)
+        assert value is not None
+        diff = sum(a != b for a, b in zip(value, "31415", strict=True))
+        assert diff <= 1
+        typed += diff
+    assert 0.5 * CARRY_TYPO_RATE < typed / 4000 < 1.5 * CARRY_TYPO_RATE
+
+
+def test_without_an_ssn_and_nothing_confirmed_the_namesake_counter_applies() -> None:
+    for namesakes in (0, 1, 2):
+        got = issuance_tokens(None, "Ann", "Lee", DOB, KEYS, record="NY/9",
+                              outcome=IssuanceOutcome(None, namesakes))  # fmt: skip
+        assert value_of_tokens(got, KEYS) == decoy_value(
+            "Ann", "Lee", DOB, KEYS, record="NY/9", counter=namesakes)
+    unknown = SsnTokens("0" * 32, ("0" * 32,) * 5)  # not a valid value's token: derive instead
+    got = issuance_tokens(None, "Ann", "Lee", DOB, KEYS, record="NY/9",
+                          outcome=IssuanceOutcome(unknown, 0))  # fmt: skip
+    assert value_of_tokens(got, KEYS) == decoy_value("Ann", "Lee", DOB, KEYS, record="NY/9")
