@@ -6,6 +6,12 @@ surnames, one surname across birth dates, consecutive birth dates, guesses that 
 miss, and often at night. Each inquiry is reduced to keyed hashes (birth date, surname
 sound) and an off-hours flag; the rules below count those over a user's recent window.
 
+Someone confirming a leaked roll of real people at counter pace in business hours shows none
+of those shapes: varied names and dates, mostly hits, by day. What still tells them from a
+clerk is volume: a busy counter clerk serves 40-80 applicants a day, a harvester wants
+thousands. So the window (a day by default) also caps a user's inquiries and the distinct
+people (birth date and surname sound) they ask about, at a ceiling a busy counter lives with.
+
 Sequential birth dates are found without storing any date: the current inquiry's date is
 in hand, so its neighbours' hashes are computed and looked up among the stored hashes.
 """
@@ -27,6 +33,8 @@ class Pattern(StrEnum):
     SEQUENTIAL_DOB = "sequential_dob"
     HIGH_MISS_RATE = "high_miss_rate"
     OFF_HOURS_BURST = "off_hours_burst"
+    USER_DAILY_INQUIRIES = "user_daily_inquiries"
+    USER_DAILY_PEOPLE = "user_daily_people"
     MANY_USERS_FLAGGED = "credential_many_users_flagged"
 
 
@@ -43,6 +51,10 @@ class Thresholds:
     miss_min: int = 40  # inquiries needed before the miss rate counts
     miss_rate: float = 0.9
     off_hours_burst: int = 40  # inquiries in the off-hours span
+    # Volume ceilings over the window: most inquiries, and most distinct people, one user may
+    # ask about (a busy clerk serves 40-80 applicants a day; retries and typos come on top).
+    daily_inquiries: int = 200
+    daily_people: int = 120
     flagged_users: int = 3  # users of one credential flagged in the window
 
 
@@ -107,4 +119,10 @@ def detect(current: Features, recent: Sequence[Features], run: int, inquiries: i
         found.append(Pattern.HIGH_MISS_RATE)
     if current.off_hours and sum(f.off_hours for f in window) >= t.off_hours_burst:
         found.append(Pattern.OFF_HOURS_BURST)
+    if len(window) > t.daily_inquiries:
+        found.append(Pattern.USER_DAILY_INQUIRIES)
+    # A person is a (birth date, surname sound) pair: asking again about the same applicant
+    # (a typo fixed, a second purpose) does not count twice.
+    if len({(f.dob_hash, f.surname_hash) for f in window}) > t.daily_people:
+        found.append(Pattern.USER_DAILY_PEOPLE)
     return found

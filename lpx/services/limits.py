@@ -121,15 +121,20 @@ class RatePolicy:
     per_user_minute: int = 60
     per_user_hour: int = 600
     per_jurisdiction_hour: int = 20000
+    # A day's ceiling for the whole state: user ids are only what the state's system asserts,
+    # so a harvester who switches ids to stay under the per-user volume rule (enumeration.py)
+    # still meets this one.
+    per_jurisdiction_day: int = 100000
 
     def limits(self, actor: Actor) -> list[Limit]:
         user = f"u:{actor.jurisdiction}:{actor.user_id}"
+        state = f"all of {actor.jurisdiction}'s users together"
         return [
             Limit(f"{user}:m", self.per_user_minute, 60, "one user"),
             Limit(f"{user}:h", self.per_user_hour, 3600, "one user"),
-            Limit(f"j:{actor.jurisdiction}:h", self.per_jurisdiction_hour, 3600,
-                  f"all of {actor.jurisdiction}'s users together"),
-        ]  # fmt: skip
+            Limit(f"j:{actor.jurisdiction}:h", self.per_jurisdiction_hour, 3600, state),
+            Limit(f"j:{actor.jurisdiction}:d", self.per_jurisdiction_day, 86400, state),
+        ]
 
 
 class RateGuard:

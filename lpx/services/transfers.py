@@ -10,7 +10,9 @@ lpx/domain/transfers.py.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +41,10 @@ from lpx.services.notifications import notify
 from lpx.storage.uow import UnitOfWork
 from lpx.storage.workflow_repositories import CardUpdate, TransferRow
 
+MAX_LIST = 500
+CURSOR_VERSION = "t1"
+_TRANSFER_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
 
 @dataclass(frozen=True, slots=True)
 class TransferRequest:
@@ -52,6 +58,36 @@ class Transfer:
     row: TransferRow
     overdue: bool
     created: bool  # False when an earlier identical request already made this move
+
+
+@dataclass(frozen=True, slots=True)
+class TransferPage:
+    items: list[Transfer]
+    next_cursor: str | None  # None: this page is the end of the list
+
+
+def encode_cursor(row: TransferRow) -> str:
+    """The list position just after ``row``, in the style of the case queue's cursor:
+    opaque, URL-safe, holding only what the client has seen (request time, transfer id)."""
+    at = row.requested_at if row.requested_at.tzinfo else row.requested_at.replace(tzinfo=UTC)
+    raw = f"{CURSOR_VERSION}|{at.astimezone(UTC).isoformat()}|{row.transfer_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """(requested_at, transfer_id) a cursor names; any cursor this hub did not hand out is
+    a 422."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        version, requested, transfer_id = raw.split("|")
+        at = datetime.fromisoformat(requested)
+        if version != CURSOR_VERSION or at.tzinfo is None \
+                or not _TRANSFER_ID.fullmatch(transfer_id):  # fmt: skip
+            raise ValueError(cursor)
+        return at.astimezone(UTC), transfer_id
+    except (ValueError, OverflowError):
+        raise InvalidRequest("cursor is not one this hub handed out; start again without "
+                             "it and follow next_cursor.") from None
 
 
 class TransferService:
@@ -144,19 +180,26 @@ class TransferService:
         return Transfer(t, self._overdue(t, datetime.now(UTC)), created=False)
 
     def list_own(self, actor: Actor, statuses: list[TransferStatus] | None = None,
-                 overdue_only: bool = False, limit: int = 100) -> list[Transfer]:  # fmt: skip
-        """Transfers from or to the actor's state, oldest first; ``overdue_only`` is the list
-        of moves the old SOR has not confirmed in time."""
+                 overdue_only: bool = False, limit: int = 100,
+                 cursor: str | None = None) -> TransferPage:  # fmt: skip
+        """One page of the transfers from or to the actor's state, oldest first (then by
+        transfer id); ``overdue_only`` is the list of moves the old SOR has not confirmed in
+        time. Filters run in the query, so pages are full and ``next_cursor`` walks the list
+        without gaps."""
         authorize(actor, Permission.TRANSFER_READ_OWN, actor.jurisdiction)
+        after = decode_cursor(cursor) if cursor is not None else None
         now = datetime.now(UTC)
         wanted = [s.value for s in (statuses or list(TransferStatus))
                   if not (overdue_only and s is TransferStatus.CONFIRMED)]  # fmt: skip
         # The overdue filter runs in the query, so the limit never cuts overdue moves away.
         cutoff = now - self.confirm_within if overdue_only else None
+        size = max(1, min(limit, MAX_LIST))
         with self._uow() as uow:
-            rows = uow.transfers.for_jurisdiction(actor.jurisdiction, wanted,
-                                                  max(1, min(limit, 500)), cutoff)  # fmt: skip
-        return [Transfer(r, self._overdue(r, now), created=False) for r in rows]
+            rows = uow.transfers.for_jurisdiction(actor.jurisdiction, wanted, size + 1,
+                                                  cutoff, after)  # fmt: skip
+        page = [Transfer(r, self._overdue(r, now), created=False) for r in rows[:size]]
+        more = len(rows) > size
+        return TransferPage(page, encode_cursor(page[-1].row) if more else None)
 
     def _overdue(self, t: TransferRow, now: datetime) -> bool:
         return is_overdue(_view(t), now, self.confirm_within)

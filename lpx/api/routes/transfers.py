@@ -55,6 +55,8 @@ class TransferOut(BaseModel):
 
 class TransferPage(BaseModel):
     items: list[TransferOut]
+    next_cursor: str | None = Field(
+        description="Pass as ?cursor= (same filters) for the next page; null at the end")
 
 
 def _out(t: Transfer) -> TransferOut:
@@ -86,9 +88,11 @@ def list_transfers(
     status: Annotated[list[TransferStatus] | None, Query()] = None,
     overdue: Annotated[bool, Query(description="Only unconfirmed past the deadline")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200,
+                                        description="next_cursor of the previous page")] = None,
 ) -> TransferPage:
-    items = hub.workflows.transfers.list_own(actor, status, overdue, limit)
-    return TransferPage(items=[_out(t) for t in items])
+    page = hub.workflows.transfers.list_own(actor, status, overdue, limit, cursor)
+    return TransferPage(items=[_out(t) for t in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/{transfer_id}", response_model=TransferOut, summary="One transfer",

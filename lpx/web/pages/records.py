@@ -67,7 +67,7 @@ def resolve(request: Request, actor: ActorDep, case_id: CaseId,
 
 @router.get("/transfers")
 def transfers(request: Request, actor: ActorDep) -> Response:
-    items = hub_of(request).workflows.transfers.list_own(actor, OPEN_TRANSFERS, limit=200)
+    items = hub_of(request).workflows.transfers.list_own(actor, OPEN_TRANSFERS, limit=200).items
     views = [transfer(t, actor.jurisdiction) for t in items]
     return render(request, "transfers.html", actor,
                   to_answer=[t for t in views if t.ours_to_answer],

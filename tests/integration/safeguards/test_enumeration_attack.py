@@ -3,8 +3,9 @@ California's records, one strategy at a time, and is stopped after a handful of 
 
 The attacker knows what a well-informed outsider knows about California: how common each
 first name and surname is and the range of birth dates (taken here from the loaded file
-itself, the best such knowledge can be), and for one strategy a leaked list of real
-residents (a voter roll) to confirm at night. Each run counts the distinct California
+itself, the best such knowledge can be), and for two strategies a leaked list of real
+residents (a voter roll) to confirm, at night or at a counter's pace in business hours.
+Each run counts the distinct California
 pointers the attacker saw before the hub refused it as harvesting; the same probes sent with
 the guard switched off, for one user-hour at the default rate limit (600 inquiries), show
 what the attack would have yielded without detection. The rate limit alone is not treated
@@ -49,6 +50,9 @@ MAX_PROBES = 2000  # an attacker never stopped within this many fails the test
 T = Thresholds()
 DAY_START = datetime(2026, 11, 2, 16, 0, tzinfo=UTC)  # 8 am in California
 NIGHT_START = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)  # 1 am in California
+BUSINESS_DAY = timedelta(hours=9)  # 8 am to 5 pm in California
+COUNTER_PACE = timedelta(minutes=2)  # one applicant every 2 minutes: a fast clerk, no breaks
+CLERK_DAYS = (70, 80, 85, 90)  # applicants served in a day by the busiest counters
 Probe = dict[str, str]
 
 
@@ -147,6 +151,7 @@ class Strategy:
     stops_within: int  # inquiries the rule allows at most, by its threshold
     bound: int  # records it may harvest before the stop (see test docstring)
     rotate_users: bool = False
+    pace: timedelta = timedelta(seconds=2)  # between one inquiry and the next
 
 
 STRATEGIES = [
@@ -158,6 +163,8 @@ STRATEGIES = [
              "high_miss_rate", T.miss_min, 4),
     Strategy("leaked roll at night (off-hours burst)", leaked_roll, NIGHT_START,
              "off_hours_burst", T.off_hours_burst, T.off_hours_burst),
+    Strategy("leaked roll at counter pace in business hours", leaked_roll, DAY_START,
+             "user_daily_people", T.daily_inquiries, T.daily_people, pace=COUNTER_PACE),
     Strategy("scattered guesses, a new user id after each block", scattered_guesses,
              DAY_START, "credential_many_users_flagged", T.flagged_users * T.miss_min,
              T.flagged_users * 4, rotate_users=True),
@@ -220,7 +227,7 @@ def _attack(world: dict[str, Any], s: Strategy) -> Outcome:
         while True:
             resp = client.post(SEARCH, json={**probe, "purpose": "license_issuance"},
                                headers=auth(key, f"mallory-{out.users - 1}"))  # fmt: skip
-            clock.now += timedelta(seconds=2)
+            clock.now += s.pace
             if resp.status_code != 429 or "harvesting" in resp.json()["detail"]:
                 break
             out.waits += 1
@@ -296,12 +303,17 @@ def test_an_attacker_is_stopped_after_few_records(world: dict[str, Any], s: Stra
     California resident in far fewer than one inquiry in ten (the unguarded baseline
     measures it), so 3 records (4 per user under the miss-rate rule, which allows 10% hits)
     is already generous; the roll attacker gets at most the off-hours inquiries the rule
-    allows, one person each."""
+    allows, one person each, or by day at counter pace the distinct people the daily volume
+    rule allows. Every attacker is stopped within the business day it started (a day-time
+    roll left alone would otherwise run into the night and trip the off-hours rule)."""
     out = _attack(world, s)
+    stopped_after = world["clock"].now - s.start
     baseline = _unguarded_harvest(world, s)
     print(f"\n{s.name}: {len(out.harvested)} of {N_RECORDS} CA records in {out.answered} "
           f"answered inquiries ({out.users} user id(s), {out.waits} rate-limit waits); "
-          f"unguarded, {BUDGET} inquiries harvest {len(baseline)}")  # fmt: skip
+          f"unguarded, {BUDGET} inquiries harvest {len(baseline)}; stopped after "
+          f"{stopped_after}")  # fmt: skip
+    assert stopped_after <= BUSINESS_DAY
     assert out.answered <= s.stops_within * (T.flagged_users if s.rotate_users else 1)
     assert len(out.harvested) <= s.bound
     refusal = out.refusals[-1]
@@ -383,3 +395,53 @@ def test_normal_counter_traffic_is_not_flagged(world: dict[str, Any]) -> None:
     assert served > 400
     assert _alerts(world, "ca_admin") == []
     assert _alerts(world, "tx_admin") == []
+
+
+def test_a_counter_paced_roll_is_stopped_while_the_busiest_counters_are_not(
+    world: dict[str, Any],
+) -> None:
+    """One business day, in two-minute steps: mallory confirms a leaked roll at a fast
+    clerk's pace while four TX clerks, as busy as a DMV counter gets (``CLERK_DAYS``
+    applicants each, one in six looked up twice after a typo), serve real applicants beside her. The
+    daily volume rule must stop her that day and refuse none of the clerks: a ceiling set too
+    low fails the second, a missing or too lax one the first."""
+    rng = random.Random(5)
+    k: Knowledge = world["knowledge"]
+    client, clock, key = world["client"], world["clock"], world["keys"]["clerk"]
+    roll = leaked_roll(k, random.Random("counter roll"))
+    harvested: set[str] = set()
+    answered, stopped_at = 0, None
+    served = Counter[str]()
+    steps = int(BUSINESS_DAY / COUNTER_PACE)
+    busy = {f"clerk-{i}": set(rng.sample(range(steps), n)) for i, n in enumerate(CLERK_DAYS)}
+    for step in range(steps):
+        clock.now = DAY_START + step * COUNTER_PACE
+        if stopped_at is None:
+            resp = client.post(SEARCH, json={**next(roll), "purpose": "license_issuance"},
+                               headers=auth(key, "mallory"))  # fmt: skip
+            if resp.status_code == 429:
+                assert "harvesting" in resp.json()["detail"], resp.text
+                stopped_at = step
+            else:
+                assert resp.status_code == 200, resp.text
+                answered += 1
+                harvested |= {c["pointer_id"] for c in resp.json()["candidates"]
+                              if c["jurisdiction"] == "CA"}  # fmt: skip
+        for clerk in (c for c, at in busy.items() if step in at):
+            person = rng.choice(k.residents) if rng.random() < 0.7 else _probe(
+                k.first(rng), k.last(rng), date(2009, 1, 1) + timedelta(days=rng.randrange(700)))
+            for _ in range(2 if rng.random() < 1 / 6 else 1):
+                resp = client.post(SEARCH, json={**person, "purpose": "license_renewal"},
+                                   headers=auth(key, clerk))  # fmt: skip
+                assert resp.status_code == 200, f"{clerk} refused: {resp.text}"
+            served[clerk] += 1
+    print(f"\ncounter-paced roll: {len(harvested)} of {N_RECORDS} CA records in {answered} "
+          f"answered inquiries, stopped at step {stopped_at} of {steps}; clerks served "
+          f"{sorted(served.values())} applicants each, none refused")  # fmt: skip
+    assert stopped_at is not None, "the roll was never stopped in a business day"
+    assert len(harvested) <= T.daily_people
+    assert served == {clerk: len(at) for clerk, at in busy.items()}
+    alerts = _alerts(world, "tx_admin")
+    assert [a["user_id"] for a in alerts] == ["mallory"]
+    assert "user_daily_people" in alerts[0]["patterns"]
+    assert [a["alert_id"] for a in _alerts(world, "ca_admin")] == [alerts[0]["alert_id"]]

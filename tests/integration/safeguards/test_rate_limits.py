@@ -97,3 +97,23 @@ def test_the_api_answers_429_with_retry_after_across_two_apps(
         assert last.headers["content-type"] == "application/problem+json"
         assert last.headers["retry-after"] == "40"
         assert "4 every minute" in last.json()["detail"]
+
+
+def test_a_states_daily_ceiling_holds_across_its_users_until_the_utc_day_ends(
+    hub: Hub,
+) -> None:
+    """New user ids each stay under every per-user limit; the state's day still ends them."""
+    day_start = 86400.0 * 20600  # a UTC midnight
+    t = [day_start + 3600 * 15]
+    guard = RateGuard(DatabaseRateLimiter(hub.engine), RatePolicy(per_jurisdiction_day=3),
+                      clock=lambda: t[0])  # fmt: skip
+    for i in range(3):
+        guard.admit(Actor("CA", f"clerk-{i}", frozenset(), 1))
+        t[0] += 3600  # a new hour: the hourly limits start over
+    with pytest.raises(RateLimited) as refused:
+        guard.admit(Actor("CA", "clerk-9", frozenset(), 1))
+    assert "all of CA's users together may make 3 every day" in str(refused.value)
+    assert refused.value.retry_after == int(day_start + 86400 - t[0])
+    guard.admit(Actor("NY", "clerk-0", frozenset(), 1))  # another state has its own day
+    t[0] = day_start + 86400
+    guard.admit(Actor("CA", "clerk-9", frozenset(), 1))

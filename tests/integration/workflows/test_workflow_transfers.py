@@ -1,19 +1,24 @@
-"""Change of state of record over the API, and parallel transfers on PostgreSQL."""
+"""Change of state of record over the API, its cursor-paged list, and parallel transfers
+on PostgreSQL."""
 
 from __future__ import annotations
 
+import base64
 import threading
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from helpers import auth, pointer
+from sqlalchemy import update
 
 from lpx.auth.permissions import Role
 from lpx.auth.policy import Actor
 from lpx.bootstrap import Hub
 from lpx.services.errors import ServiceError
 from lpx.services.transfers import TransferRequest, card
+from lpx.storage import workflow_tables as w
 
 
 def _move(client: TestClient, key: str, pointer_id: str, record_id: str = "NEW1") -> Any:
@@ -65,6 +70,88 @@ def test_transfer_refusals(hub_client: TestClient, credentials: dict[str, str]) 
     assert taken.status_code == 409  # would leave NY with two pointers under one record id
     missing = _move(hub_client, ny, "00000000-0000-0000-0000-000000000000")
     assert missing.status_code == 404
+
+
+def _moves(hub: Hub, client: TestClient, credentials: dict[str, str], n: int) -> list[str]:
+    """``n`` CA pointers taken over by NY; the first three share one request time (to the
+    microsecond), so the list's order falls back to the transfer id there."""
+    ca, ny = credentials["CA"], credentials["NY"]
+    ids = []
+    for i in range(n):
+        person = pointer(f"C{i}", first_name=f"Ann{'a' * i}")
+        old = client.put(f"/v1/pointers/records/C{i}", json=person, headers=auth(ca)).json()
+        moved = _move(client, ny, old["pointer_id"], record_id=f"N{i}")
+        assert moved.status_code == 201, moved.text
+        ids.append(moved.json()["transfer_id"])
+    same = datetime(2026, 11, 2, 16, 0, 0, 123456, tzinfo=UTC)
+    with hub.engine.begin() as conn:
+        conn.execute(update(w.transfers).where(w.transfers.c.transfer_id.in_(ids[:3]))
+                     .values(requested_at=same))  # fmt: skip
+        for i, transfer_id in enumerate(ids[3:]):
+            conn.execute(update(w.transfers).where(w.transfers.c.transfer_id == transfer_id)
+                         .values(requested_at=same + timedelta(minutes=i + 1)))  # fmt: skip
+    return sorted(ids[:3]) + ids[3:]
+
+
+def _walk(client: TestClient, key: str, query: str) -> tuple[list[str], int]:
+    items: list[str] = []
+    cursor, pages = None, 0
+    while pages < 20:  # a list of 8: more pages than this means the cursor went round
+        suffix = f"&cursor={cursor}" if cursor else ""
+        resp = client.get(f"/v1/transfers?{query}{suffix}", headers=auth(key))
+        assert resp.status_code == 200, resp.text
+        body = resp.json()
+        items += [t["transfer_id"] for t in body["items"]]
+        pages += 1
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return items, pages
+    raise AssertionError("the cursor never reached the end of the list")
+
+
+def test_the_transfer_list_is_paged_by_cursor_in_one_stable_order(
+    hub: Hub, hub_client: TestClient, credentials: dict[str, str]
+) -> None:
+    order = _moves(hub, hub_client, credentials, 8)
+    ca, ny = credentials["CA"], credentials["NY"]
+    for key in (ca, ny):  # both ends of each move see it, in the same order
+        whole = hub_client.get("/v1/transfers?limit=500", headers=auth(key)).json()
+        assert [t["transfer_id"] for t in whole["items"]] == order
+        assert whole["next_cursor"] is None
+        items, pages = _walk(hub_client, key, "limit=3")
+        assert items == order  # no gap, no repeat, across the tie of equal request times
+        assert pages == 3
+    # Filters apply before the page is cut, and the cursor walks the filtered list.
+    for transfer_id in order[1:6:2]:
+        done = hub_client.post(f"/v1/transfers/{transfer_id}/answer", headers=auth(ca),
+                               json={"answer": "confirmed"})  # fmt: skip
+        assert done.status_code == 200, done.text
+    pending, _ = _walk(hub_client, ny, "status=pending_confirmation&limit=2")
+    assert pending == [t for i, t in enumerate(order) if i not in (1, 3, 5)]
+    # A state that is party to no move gets an empty last page.
+    tx = hub_client.get("/v1/transfers?limit=2", headers=auth(credentials["TX"])).json()
+    assert tx == {"items": [], "next_cursor": None}
+
+
+@pytest.mark.parametrize("cursor", [
+    "nonsense", "", "%00", "x" * 201,
+    base64.urlsafe_b64encode(b"t1|2025-01-01T00:00:00|00000000-0000-0000-0000-000000000000"
+                             ).decode(),  # no time zone
+    base64.urlsafe_b64encode(b"t9|2025-01-01T00:00:00+00:00|"
+                             b"00000000-0000-0000-0000-000000000000").decode(),  # version
+    base64.urlsafe_b64encode(b"c1|0|2025-01-01T00:00:00+00:00|"
+                             b"00000000-0000-0000-0000-000000000000").decode(),  # a case's
+    base64.urlsafe_b64encode(b"t1|0001-01-01T00:00:00+05:00|"
+                             b"00000000-0000-0000-0000-000000000000").decode(),  # overflows
+    base64.urlsafe_b64encode(b"t1|2025-01-01T00:00:00+00:00|x' OR 1=1 --").decode(),
+])  # fmt: skip
+def test_a_transfer_cursor_the_hub_did_not_hand_out_is_a_422_problem(
+    hub_client: TestClient, credentials: dict[str, str], cursor: str
+) -> None:
+    resp = hub_client.get(f"/v1/transfers?cursor={cursor}", headers=auth(credentials["NY"]))
+    assert resp.status_code == 422, resp.text
+    assert resp.headers["content-type"] == "application/problem+json"
+    assert "cursor" in resp.json()["detail"]
 
 
 @pytest.mark.postgres

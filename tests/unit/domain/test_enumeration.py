@@ -42,3 +42,19 @@ def test_varied_traffic_trips_nothing() -> None:
 
 def test_a_high_miss_rate_trips() -> None:
     assert Pattern.HIGH_MISS_RATE in detect(f(date(1977, 5, 5)), [], 1, 40, 38, Thresholds())
+
+
+def test_a_day_of_varied_people_trips_the_volume_rules_only_past_their_ceilings() -> None:
+    """Varied names and dates, as a leaked roll confirmed by day looks: nothing but volume."""
+    t = Thresholds(daily_inquiries=30, daily_people=20)
+    people = [f(date(1950, 1, 1) + timedelta(days=397 * i), f"S{i}") for i in range(21)]
+    assert detect(people[19], people[:19], 1, 20, 0, t) == []
+    assert detect(people[20], people[:20], 1, 21, 0, t) == [Pattern.USER_DAILY_PEOPLE]
+
+
+def test_asking_again_about_the_same_applicants_counts_inquiries_not_people() -> None:
+    t = Thresholds(daily_inquiries=30, daily_people=20)
+    people = [f(date(1950, 1, 1) + timedelta(days=397 * i), f"S{i}") for i in range(10)]
+    thrice = people * 3
+    assert detect(people[0], thrice[:29], 1, 30, 0, t) == []
+    assert detect(people[0], thrice, 1, 31, 0, t) == [Pattern.USER_DAILY_INQUIRIES]
