@@ -21,6 +21,7 @@ from lpx.evaluation import Evaluation, evaluate
 from lpx.evaluation.datasets import FEBRL_NAMES, Dataset, febrl, synth, synth_dir, without_ssn
 
 DATASETS = (*FEBRL_NAMES, "synth")
+SWEEP = tuple(float(t) for t in range(4, 37, 2))  # bits; the default cuts are 10 and 20
 
 
 def _dataset(name: str, work: Path, synth_path: Path | None, count: int, seed: int) -> Dataset:
@@ -44,6 +45,14 @@ def render(result: Evaluation, console: Console) -> None:
     console.print(f"blocking recall {result.blocking_recall:.4f}; "
                   f"{result.dob_missing:,} records without a readable DOB; "
                   f"{result.seconds['total']:.1f} s")  # fmt: skip
+    if result.sweep:
+        cuts = Table(title="Every pair at or above the threshold (choosing thresholds)")
+        for col in ("threshold", "precision", "recall", "F1", "FP", "FN"):
+            cuts.add_column(col, justify="right")
+        for m in result.sweep:
+            cuts.add_row(f"{m.threshold:.1f}", f"{m.precision:.4f}", f"{m.recall:.4f}",
+                         f"{m.f1:.4f}", f"{m.fp:,}", f"{m.fn:,}")  # fmt: skip
+        console.print(cuts)
     if result.by_error:
         errors = Table(title="Recall (match+possible) by error type on either record")
         for col in ("error", "true pairs", "blocked", "found", "recall"):
@@ -69,6 +78,10 @@ def eval_command(
         bool, typer.Option("--no-decoys", help="Leave records without SSN untokenized.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    sweep: Annotated[
+        bool, typer.Option("--sweep", help=f"Also report every cut from {SWEEP[0]:g} to "
+                           f"{SWEEP[-1]:g} bits (see README, Choosing thresholds).")
+    ] = False,
 ) -> None:
     """Link a labelled dataset and report precision, recall and F1 per class and at best F1."""
     match_model = load_model(model)
@@ -78,7 +91,8 @@ def eval_command(
         data = _dataset(dataset, work / "data", synth_dir_, count, seed)
         if no_ssn:
             data = without_ssn(data, work / "nossn")
-        result = evaluate(data, match_model, decoys=not no_decoys)
+        result = evaluate(data, match_model, decoys=not no_decoys,
+                          thresholds=SWEEP if sweep else ())  # fmt: skip
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=2))
     else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import JaroWinkler
 
 from lpx.domain.blocking import swapped_day_month
 from lpx.domain.names import NormalizedName, nickname_equivalent
@@ -72,6 +72,23 @@ def compare_suffix(a: str, b: str) -> str:
     return "else"
 
 
+def _digits(d: date) -> str:
+    """yyyymmdd, the year zero-padded (``strftime`` leaves years before 1000 short)."""
+    return f"{d.year:04d}{d.month:02d}{d.day:02d}"
+
+
+def one_keying_slip(a: str, b: str) -> bool:
+    """Two digit strings of one length differ by one mistyped digit, or by two adjacent
+    digits typed in reverse order (1910-02-10 keyed as 1910-01-20): the two slips a clerk
+    makes keying a date. A transposition is two edits to Levenshtein, so it is checked on
+    its own (FEBRL makes both)."""
+    differ = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    if len(differ) == 1:
+        return True
+    return (len(differ) == 2 and differ[1] == differ[0] + 1
+            and a[differ[0]] == b[differ[1]] and a[differ[1]] == b[differ[0]])  # fmt: skip
+
+
 def compare_dob(a: date | None, b: date | None) -> str:
     if a is None or b is None:
         return "null"
@@ -79,7 +96,7 @@ def compare_dob(a: date | None, b: date | None) -> str:
         return "exact"
     if swapped_day_month(a) == b:
         return "day_month_swapped"
-    if Levenshtein.distance(a.strftime("%Y%m%d"), b.strftime("%Y%m%d")) == 1:
+    if one_keying_slip(_digits(a), _digits(b)):
         return "one_digit"
     if a.year == b.year:
         return "same_year"

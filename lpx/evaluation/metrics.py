@@ -6,6 +6,7 @@ and predictions of millions of pairs compare as sorted numpy arrays, not Python 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,3 +71,19 @@ def best_f1(weights: NDArray[np.float64], is_true: NDArray[np.bool_], n_true: in
     f1 = np.where(last, 2 * tp / (np.arange(1, len(w) + 1) + n_true), -1.0)
     i = int(np.argmax(f1))
     return PairMetrics(int(tp[i]), int(fp[i]), n_true - int(tp[i]), float(w[i]))
+
+
+def sweep(weights: NDArray[np.float64], is_true: NDArray[np.bool_], n_true: int,
+          thresholds: Sequence[float]) -> list[PairMetrics]:  # fmt: skip
+    """Counts at each cut "weight >= threshold": the curve the README's threshold advice
+    reads (where precision reaches a target, where recall stops rising). ``n_true`` counts
+    unscored true pairs too, as in :func:`best_f1`."""
+    order = np.argsort(weights, kind="stable")
+    w, t = weights[order], is_true[order].astype(np.int64)
+    true_above = np.r_[np.cumsum(t[::-1])[::-1], 0]  # true pairs at index >= i
+    out = []
+    for threshold in thresholds:
+        i = int(np.searchsorted(w, threshold, side="left"))
+        tp = int(true_above[i])
+        out.append(PairMetrics(tp, len(w) - i - tp, n_true - tp, float(threshold)))
+    return out

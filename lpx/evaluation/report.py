@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +11,7 @@ from numpy.typing import NDArray
 
 from lpx.domain.model import MatchModel
 from lpx.evaluation.datasets import Dataset, RecordKey
-from lpx.evaluation.metrics import PairMetrics, best_f1, confusion
+from lpx.evaluation.metrics import PairMetrics, best_f1, confusion, sweep
 from lpx.linkage.batch import Linkage, Progress, dedupe
 
 
@@ -38,6 +39,7 @@ class Evaluation:
     metrics: dict[str, PairMetrics]  # "match", "match+possible", "best F1"
     seconds: dict[str, float]
     by_error: dict[str, ErrorRecall] = field(default_factory=dict)
+    sweep: list[PairMetrics] = field(default_factory=list)  # match+possible at other cuts
 
     @property
     def blocking_recall(self) -> float:
@@ -51,6 +53,7 @@ class Evaluation:
             "metrics": {k: m.as_dict() for k, m in self.metrics.items()},
             "recall_by_error": {k: {"pairs": e.pairs, "blocked": e.blocked, "found": e.found,
                                     "recall": e.recall} for k, e in self.by_error.items()},
+            "sweep": [m.as_dict() for m in self.sweep],
         }  # fmt: skip
 
 
@@ -90,11 +93,13 @@ def evaluate(
     *,
     decoys: bool = True,
     progress: Progress | None = None,
+    thresholds: Sequence[float] = (),
 ) -> Evaluation:
     """Link ``data`` with the batch engine, keeping every candidate's weight, and score it.
 
     Without ``model`` the model is estimated from the data itself (no labels), as
-    ``lpx dedupe`` does; the metrics use that model's thresholds.
+    ``lpx dedupe`` does; the metrics use that model's thresholds. ``thresholds`` adds the
+    counts at those other cuts (``sweep``), to choose the thresholds from.
     """
     linkage = dedupe(data.files, model, decoys=decoys, link_only=data.link_only,
                      keep_all=True, progress=progress)  # fmt: skip
@@ -116,4 +121,5 @@ def evaluate(
         by_error = _by_error(data, by_code, set(codes[is_true].tolist()), set(found.tolist()))
     return Evaluation(data.name, len(linkage.records), linkage.candidates, len(truth),
                       int(is_true.sum()), sum(linkage.records.dob_missing), metrics,
-                      linkage.seconds, by_error)  # fmt: skip
+                      linkage.seconds, by_error,
+                      sweep(w, is_true, len(truth), thresholds))  # fmt: skip

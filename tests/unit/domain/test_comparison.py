@@ -50,6 +50,9 @@ DOB_CASES = [
     (date(1980, 3, 5), date(1980, 5, 3), "day_month_swapped"),
     (date(1980, 3, 5), date(1980, 3, 6), "one_digit"),
     (date(1980, 3, 5), date(1981, 3, 5), "one_digit"),
+    (date(1910, 2, 10), date(1910, 1, 20), "one_digit"),  # two adjacent digits transposed
+    (date(1942, 7, 4), date(1924, 7, 4), "one_digit"),
+    (date(1980, 3, 15), date(1980, 5, 13), "same_year"),  # two digits apart: not one slip
     (date(1980, 3, 5), date(1980, 11, 20), "same_year"),
     (date(1980, 3, 5), date(1975, 9, 30), "else"),
     (None, date(1975, 9, 30), "null"),

