@@ -26,6 +26,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import multiprocessing
+import os
 import resource
 import subprocess
 import sys
@@ -53,12 +55,14 @@ from sqlalchemy import text
 from lpx.api.schemas import PointerIn
 from lpx.auth.permissions import Role
 from lpx.auth.policy import Actor
-from lpx.bootstrap import Hub
+from lpx.bootstrap import Hub, build_hub
 from lpx.client.files import read_rows
 from lpx.client.keys import NetworkKeys
 from lpx.client.keys import generate as generate_keys
 from lpx.client.rows import InvalidRow, parse_row
+from lpx.config import Settings
 from lpx.domain.records import PointerRecord
+from lpx.storage.db import make_engine
 from lpx.synth import COLUMNS, DEFAULT_STATES, generate
 
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -71,6 +75,58 @@ HERE = Path(__file__).resolve().parent
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def server_cpu(hub: Hub) -> float:
+    """CPU seconds (user + system) used so far by the PostgreSQL backends serving this hub's
+    database, read from /proc: the machine is shared, so work is reported in CPU time next
+    to wall time. 0.0 on SQLite (the work is in this process)."""
+    if hub.engine.dialect.name != "postgresql":
+        return 0.0
+    with hub.engine.connect() as conn:
+        pids = conn.execute(text("SELECT pid FROM pg_stat_activity "
+                                 "WHERE datname = current_database()")).scalars().all()
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _python_cpu() -> float:
+    """CPU seconds of this process and of its finished children (the seed workers)."""
+    own, children = (resource.getrusage(r) for r in (resource.RUSAGE_SELF,
+                                                      resource.RUSAGE_CHILDREN))  # fmt: skip
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+@dataclass(slots=True)
+class Clock:
+    """Wall, this process's CPU and the database backends' CPU over one phase."""
+
+    hub: Hub
+    wall: float = 0.0
+    cpu: float = 0.0
+    db_cpu: float = 0.0
+
+    def __enter__(self) -> Clock:
+        self.wall, self.cpu = time.perf_counter(), _python_cpu()
+        self.db_cpu = server_cpu(self.hub)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = _python_cpu() - self.cpu
+        self.db_cpu = server_cpu(self.hub) - self.db_cpu
+
+    def line(self, rows: int) -> str:
+        return (f"{self.wall:.1f} s wall ({rows / self.wall:,.0f} rows/s), {self.cpu:.1f} s "
+                f"Python CPU + {self.db_cpu:.1f} s PostgreSQL CPU = "
+                f"{1e3 * (self.cpu + self.db_cpu) / rows:.2f} ms CPU per row, "
+                f"load average {os.getloadavg()[0]:.2f}")
 
 
 class Milestones:
@@ -150,32 +206,75 @@ def open_hub(backend: str, url: str, work: Path) -> tuple[Hub, Any]:
     return hub, drop
 
 
-def seed(hub: Hub, files: Files, keys: NetworkKeys) -> float:
-    """Write the hub's N existing pointers through the service, case opening off."""
+def seed(hub: Hub, files: Files, keys: NetworkKeys, workers: int) -> None:
+    """Write the hub's N existing pointers through the service, case opening off.
+
+    On PostgreSQL ``workers`` processes share the file (row i goes to worker i mod workers),
+    each with its own hub over the same database and key files: the very service path, only
+    parallel, since seeding is set-up and not what is measured. The states' data keys are
+    made first, here, so two workers never race to create one.
+    """
     opener, hub.pointers.cases = hub.pointers.cases, None
-    started = time.perf_counter()
+    if workers <= 1 or hub.engine.dialect.name != "postgresql":
+        _seed_part(hub, files, keys, 0, 1)
+    else:
+        for state in DEFAULT_STATES:
+            if state != files.new_state:
+                hub.pointers.codec.current_key(state)
+        hub.engine.dispose()  # no pooled connection may cross the fork
+        context = multiprocessing.get_context("fork")
+        procs = [context.Process(target=_seed_worker, args=(hub.settings, files, keys, i,
+                                                            workers)) for i in range(workers)]
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join()
+        if any(proc.exitcode != 0 for proc in procs):
+            raise RuntimeError(f"a seed worker failed: {[p.exitcode for p in procs]}")
+    hub.pointers.cases = opener
+    if hub.engine.dialect.name == "postgresql":
+        with hub.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+
+
+def _existing_rows(files: Files, part: int, parts: int) -> Iterator[dict[str, str]]:
+    """Every ``parts``-th row of the hub's records, from row ``part``, with its line."""
+    with files.existing.open(newline="", encoding="utf-8") as handle:
+        for i, row in enumerate(csv.DictReader(handle)):
+            if i % parts == part:
+                row["line"] = str(i + 2)
+                yield row
+
+
+def _seed_worker(settings: Settings, files: Files, keys: NetworkKeys, part: int,
+                 parts: int) -> None:  # fmt: skip
+    hub = build_hub(settings, engine=make_engine(settings.database_url))
+    hub.pointers.cases = None
+    _seed_part(hub, files, keys, part, parts)
+    hub.engine.dispose()
+
+
+def _seed_part(hub: Hub, files: Files, keys: NetworkKeys, part: int, parts: int) -> None:
     pending: dict[str, list[PointerRecord]] = {}
-    marks = Milestones("seed", 250_000)
-    with _progress() as bar, files.existing.open(newline="", encoding="utf-8") as handle:
-        task = bar.add_task("seed existing (service, no cases)", total=files.existing_count)
-        for line, row in enumerate(csv.DictReader(handle), start=2):
-            state = row.pop("state")
+    marks = Milestones(f"seed {part + 1}/{parts}", 250_000 // parts)
+    done = 0
+    with _progress() as bar:
+        task = bar.add_task(f"seed existing {part + 1}/{parts} (service, no cases)",
+                            total=files.existing_count // parts)  # fmt: skip
+        for row in _existing_rows(files, part, parts):
+            state, line = row.pop("state"), int(row.pop("line"))
             batch = pending.setdefault(state, [])
             batch.append(record_of(state, parse_row(line, row, keys, state)))
             if len(batch) >= SEED_BATCH:
                 _write(hub, state, batch)
                 bar.advance(task, len(batch))
+                done += len(batch)
                 batch.clear()
-                marks.reached(line - 1)
+                marks.reached(done)
         for state, batch in pending.items():
             if batch:
                 _write(hub, state, batch)
                 bar.advance(task, len(batch))
-    hub.pointers.cases = opener
-    if hub.engine.dialect.name == "postgresql":
-        with hub.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE"))
-    return time.perf_counter() - started
 
 
 def _write(hub: Hub, state: str, records: Sequence[PointerRecord]) -> Any:
@@ -184,19 +283,25 @@ def _write(hub: Hub, state: str, records: Sequence[PointerRecord]) -> Any:
 
 
 class TimedOpener:
-    """The hub's case opener with a stopwatch: duplicate detection timed apart from load."""
+    """The hub's case opener with a stopwatch: duplicate detection timed apart from load
+    (wall and this process's CPU; the database's share is in the totals only)."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Any, hub: Hub) -> None:
         self.inner = inner
+        self.hub = hub
         self.seconds = 0.0
+        self.cpu = 0.0
+        self.db_cpu = 0.0
 
     def after_write(self, *args: Any, **kwargs: Any) -> dict[str, int]:
-        started = time.perf_counter()
+        started, cpu, db_cpu = time.perf_counter(), time.process_time(), server_cpu(self.hub)
         try:
             result: dict[str, int] = self.inner.after_write(*args, **kwargs)
             return result
         finally:
             self.seconds += time.perf_counter() - started
+            self.cpu += time.process_time() - cpu
+            self.db_cpu += server_cpu(self.hub) - db_cpu
 
 
 @dataclass(slots=True)
@@ -209,6 +314,9 @@ class Onboarding:
     api_s: float = 0.0  # Pydantic schema -> domain record (the API's work)
     hub_s: float = 0.0  # upsert_batch, cases included
     detect_s: float = 0.0  # of which: duplicate detection (case opening)
+    detect_cpu: float = 0.0  # its CPU time in this process
+    detect_db_cpu: float = 0.0  # and in the PostgreSQL backends
+    clock: Clock | None = None  # the whole onboarding: wall, Python and PostgreSQL CPU
 
 
 def _batches(path: Path, keys: NetworkKeys, state: str, report: Onboarding
@@ -233,11 +341,12 @@ def _batches(path: Path, keys: NetworkKeys, state: str, report: Onboarding
 
 def onboard(hub: Hub, files: Files, keys: NetworkKeys) -> Onboarding:
     """The new state's file through the API's schema and ``upsert_batch``, 1000 per batch."""
-    timer = TimedOpener(hub.pointers.cases)
+    timer = TimedOpener(hub.pointers.cases, hub)
     hub.pointers.cases = timer  # type: ignore[assignment]
-    report = Onboarding()
+    report = Onboarding(clock=Clock(hub))
     marks = Milestones("onboard", 100_000)
-    with _progress() as bar:
+    assert report.clock is not None
+    with report.clock, _progress() as bar:
         task = bar.add_task(f"onboard {files.new_state} (service + cases)",
                             total=files.new_count)  # fmt: skip
         for batch in _batches(files.new, keys, files.new_state, report):
@@ -253,7 +362,8 @@ def onboard(hub: Hub, files: Files, keys: NetworkKeys) -> Onboarding:
             bar.advance(task, len(batch))
             marks.reached(report.rows)
     hub.pointers.cases = timer.inner
-    report.detect_s = timer.seconds
+    report.detect_s, report.detect_cpu, report.detect_db_cpu = timer.seconds, timer.cpu, \
+        timer.db_cpu  # fmt: skip
     return report
 
 
@@ -371,6 +481,8 @@ def main() -> None:
     parser.add_argument("--splink-max", type=int, default=1_500_000,
                         help="most records handed to Splink (it holds them all in memory)")
     parser.add_argument("--skip-splink", action="store_true")
+    parser.add_argument("--seed-workers", type=int, default=2,
+                        help="processes seeding the hub (PostgreSQL), each through the service")
     parser.add_argument("--keep", action="store_true", help="keep the hub database")
     args = parser.parse_args()
 
@@ -383,11 +495,13 @@ def main() -> None:
                       f"{args.state} records in {time.perf_counter() - t0:.0f} s")  # fmt: skip
         hub, drop = open_hub(args.backend, args.database_url, work)
         try:
-            seed_s = seed(hub, files, keys)
-            console.print(f"seeded {files.existing_count:,} pointers in {seed_s:.0f} s "
-                          f"({files.existing_count / seed_s:,.0f} rows/s) through "
+            with Clock(hub) as seeding:
+                seed(hub, files, keys, args.seed_workers)
+            console.print(f"seeded {files.existing_count:,} pointers: "
+                          f"{seeding.line(files.existing_count)}; through "
                           "PointerService.upsert_batch with case opening off, "
-                          f"{SEED_BATCH} per batch")  # fmt: skip
+                          f"{SEED_BATCH} per batch, {args.seed_workers} processes (the "
+                          "PostgreSQL CPU of the workers' connections is not counted)")  # fmt: skip
             base_mb = _peak_mb()
             report = onboard(hub, files, keys)
             lpx_mb = _peak_mb()
@@ -428,6 +542,15 @@ def _print(args: argparse.Namespace, files: Files, r: Onboarding, acc: tuple[flo
                       f"{n / s_total:,.0f}", f"{splink['precision']:.4f}",
                       f"{splink['recall']:.4f}", f"{splink['peak_mb']:,.0f}")  # fmt: skip
     console.print(table)
+    if r.clock is not None:
+        c = r.clock
+        load_cpu, load_db = c.cpu - r.detect_cpu, c.db_cpu - r.detect_db_cpu
+        console.print(f"LPX CPU: whole onboarding {c.line(n)}; load {load_s:.1f} s wall, "
+                      f"{load_cpu:.1f} s Python + {load_db:.1f} s PostgreSQL CPU "
+                      f"({1e3 * (load_cpu + load_db) / n:.2f} ms CPU per row); duplicate "
+                      f"detection {r.detect_s:.1f} s wall, {r.detect_cpu:.1f} s Python + "
+                      f"{r.detect_db_cpu:.1f} s PostgreSQL CPU "
+                      f"({1e3 * (r.detect_cpu + r.detect_db_cpu) / n:.2f} ms CPU per row)")
     console.print(f"LPX load split: state side (read, parse, SSN tokens) {r.state_side_s:.1f} s, "
                   f"API schema {r.api_s:.1f} s, hub write without detection "
                   f"{r.hub_s - r.detect_s:.1f} s; rows {r.rows:,}, added {r.added:,}, "

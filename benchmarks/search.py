@@ -48,12 +48,13 @@ from lpx.client.keys import NetworkKeys
 from lpx.client.keys import generate as generate_keys
 from lpx.client.rows import parse_row
 from lpx.client.ssn import ssn_tokens_for
-from lpx.domain.blocking import hash_key, inquiry_keys, swapped_day_month
+from lpx.domain.blocking import swapped_day_month
 from lpx.domain.errors import ValidationFailed
 from lpx.domain.inquiry import Purpose, SearchInquiry
 from lpx.domain.names import NormalizedName
 from lpx.domain.profile import MatchProfile
 from lpx.domain.records import Identity, PointerRecord, Sex
+from lpx.services.matching import probe_keys
 from lpx.synth import DEFAULT_STATES, generate
 from lpx.synth.names import nicknames_for
 
@@ -135,7 +136,7 @@ def open_backend(name: str, workdir: Path, pg_url: str) -> Backend:
     """A fresh, migrated hub database for one backend."""
     data_dir = workdir / name
     shutil.rmtree(data_dir, ignore_errors=True)
-    hub, url, drop = fresh_hub(name, pg_url, data_dir, "lpx_bench")
+    hub, url, drop = fresh_hub(name, pg_url, data_dir, "lpx_bench_search")
     # One synthetic clerk sends thousands of inquiries: without this the per-user rate limit
     # and the enumeration guard (built by bootstrap) would throttle the benchmark itself.
     hub.search.guard = None
@@ -374,8 +375,7 @@ def _fetched(backend: Backend, queries: Sequence[Query]) -> float:
 
         repo = PointerRepository(conn)
         for q in queries:
-            probe = MatchProfile.of(q.inquiry.identity)
-            keys = sorted({hash_key(index_key, k) for k in inquiry_keys(probe)})
+            keys = probe_keys(index_key, MatchProfile.of(q.inquiry.identity))
             total += len(repo.candidates(keys, limit))
     return total / len(queries)
 

@@ -47,9 +47,20 @@ class Settings(BaseSettings):
     rate_jurisdiction_per_hour: int = Field(
         20000, description="Inquiries all users of one jurisdiction may make an hour"
     )
+    rate_jurisdiction_per_day: int = Field(
+        100000, ge=1, description="Inquiries all users of one jurisdiction may make a day (UTC)"
+    )
     enumeration_window_hours: int = Field(24, description="How long inquiry features are kept")
     enumeration_cooldown_hours: int = Field(
         4, description="How long a user flagged for harvesting patterns may not search"
+    )
+    enumeration_max_user_inquiries: int = Field(
+        200, ge=1, description="Most inquiries one user may make within the enumeration window "
+        "before being flagged (a busy counter clerk serves 40-80 applicants a day)"
+    )
+    enumeration_max_user_people: int = Field(
+        120, ge=1, description="Most distinct people (birth date and surname sound) one user "
+        "may ask about within the enumeration window before being flagged"
     )
     off_hours_utc: tuple[int, int] = Field(
         (7, 12), description="UTC hours [start, end) that are night in every US time zone"

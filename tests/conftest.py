@@ -68,6 +68,17 @@ def engine(
             yield eng
 
 
+@pytest.fixture(params=BACKENDS)
+def own_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database of the test's own (not migrated), for tests that migrate it."""
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path / 'hub.db'}")
+        yield eng
+        eng.dispose()
+    else:
+        yield from _pg_engine()
+
+
 @pytest.fixture
 def clean_engine(engine: Engine) -> Engine:
     with engine.begin() as conn:

@@ -45,6 +45,7 @@ class Action(StrEnum):
     POLICY_CHANGE = "policy.change"
     ENUMERATION_ALERT = "enumeration.alert"  # a user (or credential) throttled as harvesting
     MODEL_TRAIN = "model.train"  # the operator read a state's identities to re-estimate the model
+    INDEX_REBUILD = "index.rebuild"  # the operator read a state's identities to re-key the index
 
 
 class InvalidEntry(ValueError):

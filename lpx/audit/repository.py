@@ -4,6 +4,11 @@ Appending updates the ``append`` counter row first. That row lock (PostgreSQL) o
 lock (SQLite) is held until the caller commits, so sequence numbers are gapless and commit
 in order: a sealer that reads size n knows every entry below n is committed. Call
 ``append`` as the last step before commit, to hold the lock briefly.
+
+Every search inquiry appends, so on PostgreSQL an append is two round trips, not four: the
+counter bump and the read of the last per-jurisdiction positions go in one psycopg pipeline
+(still two statements, so the read takes its snapshot after the bump holds the lock), and
+the entry and its jurisdiction rows are one statement (a data-modifying CTE).
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ from dataclasses import dataclass, replace
 from itertools import islice
 from typing import Any, TypeVar
 
+import psycopg
 from sqlalchemy import Connection, bindparam, case, func, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from lpx.audit.entries import AuditEntry, AuditEvent
 from lpx.audit.merkle import Node, leaf_hash
@@ -67,6 +74,29 @@ _LAST_POSITIONS = (
 _INSERT_ENTRY = insert(t.audit_entries)
 _INSERT_JURISDICTIONS = insert(t.audit_entry_jurisdictions)
 
+# PostgreSQL's append, sent on the driver connection under the caller's transaction. The
+# same statements as above (GREATEST is the CASE of ``_bump_statement``: both columns are
+# NOT NULL), written out because SQLAlchemy cannot drive a psycopg pipeline.
+_PG_BUMP = (
+    "INSERT INTO audit_counters (name, value, time_us) VALUES (%(name)s, 1, %(now)s) "
+    "ON CONFLICT (name) DO UPDATE SET value = audit_counters.value + 1, "
+    "time_us = GREATEST(audit_counters.time_us, excluded.time_us) "
+    "RETURNING value, time_us"
+)
+_PG_LAST_POSITIONS = (
+    "SELECT jurisdiction, max(position) FROM audit_entry_jurisdictions "
+    "WHERE jurisdiction = ANY(%(codes)s) GROUP BY jurisdiction"
+)
+# The foreign key from the jurisdiction rows to the entry is checked at the end of the
+# statement, when the CTE's entry row exists.
+_PG_INSERT_ENTRY = (
+    "WITH entry AS (INSERT INTO audit_entries (seq, time_us, leaf_data, leaf_hash) "
+    "VALUES (%(seq)s, %(time_us)s, %(leaf_data)s, %(leaf_hash)s)) "
+    "INSERT INTO audit_entry_jurisdictions (jurisdiction, seq, position) "
+    "SELECT code, %(seq)s, position "
+    "FROM unnest(%(codes)s::varchar[], %(positions)s::bigint[]) AS j(code, position)"
+)
+
 
 class AuditRepository:
     def __init__(self, conn: Connection) -> None:
@@ -81,12 +111,12 @@ class AuditRepository:
     def append(self, event: AuditEvent, now_us: int) -> AuditEntry:
         """Add one entry; its time is never before the previous entry's (clock steps back)."""
         event.validate()
-        size, time_us = self._bump("append", now_us)
         touched = event.touched()
+        if self.conn.dialect.name == "postgresql":
+            return self._append_pg(event, touched, now_us)
+        size, time_us = self._bump("append", now_us)
         last = dict(self.conn.execute(_LAST_POSITIONS, {"codes": list(touched)}).all())
-        positions = {code: int(last[code]) + 1 if code in last else 0 for code in touched}
-        event = replace(event, jurisdictions=frozenset(touched))
-        entry = AuditEntry(size - 1, time_us, event, positions)
+        entry = self._entry(event, touched, size, time_us, last)
         data = entry.leaf()
         self.conn.execute(
             _INSERT_ENTRY,
@@ -94,7 +124,37 @@ class AuditRepository:
         )
         self.conn.execute(_INSERT_JURISDICTIONS,
                           [{"jurisdiction": code, "seq": entry.seq, "position": pos}
-                           for code, pos in positions.items()])  # fmt: skip
+                           for code, pos in entry.positions.items()])  # fmt: skip
+        return entry
+
+    @staticmethod
+    def _entry(event: AuditEvent, touched: Iterable[str], size: int, time_us: int,
+               last: dict[str, Any]) -> AuditEntry:  # fmt: skip
+        """The entry at ``size - 1``: each touched jurisdiction's next position."""
+        positions = {code: int(last[code]) + 1 if code in last else 0 for code in touched}
+        event = replace(event, jurisdictions=frozenset(positions))
+        return AuditEntry(size - 1, int(time_us), event, positions)
+
+    def _append_pg(self, event: AuditEvent, touched: Iterable[str], now_us: int) -> AuditEntry:
+        """:meth:`append` in two round trips (see the module docstring). A driver error is
+        raised as SQLAlchemy's, so the audit log still fails closed on it."""
+        driver = self.conn.connection.driver_connection
+        codes = list(touched)
+        try:
+            with driver.pipeline() as pipe:  # type: ignore[union-attr]
+                bump = driver.execute(_PG_BUMP, {"name": "append", "now": now_us})  # type: ignore[union-attr]
+                found = driver.execute(_PG_LAST_POSITIONS, {"codes": codes})  # type: ignore[union-attr]
+                pipe.sync()
+                size, time_us = bump.fetchone()
+                last = dict(found.fetchall())
+            entry = self._entry(event, codes, int(size), int(time_us), last)
+            data = entry.leaf()
+            driver.execute(_PG_INSERT_ENTRY, {  # type: ignore[union-attr]
+                "seq": entry.seq, "time_us": entry.time_us, "leaf_data": data,
+                "leaf_hash": leaf_hash(data), "codes": list(entry.positions),
+                "positions": list(entry.positions.values())})  # fmt: skip
+        except psycopg.Error as exc:
+            raise DBAPIError(_PG_INSERT_ENTRY, None, exc) from exc
         return entry
 
     def size(self) -> tuple[int, int]:

@@ -15,6 +15,7 @@ from lpx.cli.audit import audit_app
 from lpx.cli.cases import cases_app
 from lpx.cli.dedupe import dedupe
 from lpx.cli.eval import eval_command
+from lpx.cli.index import index_app
 from lpx.cli.keys_admin import keyadmin_app
 from lpx.cli.load import load
 from lpx.cli.mdl import mdl_app
@@ -46,6 +47,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(cases_app, name="cases")
 app.add_typer(mdl_app, name="mdl")
 app.add_typer(model_app, name="model")
+app.add_typer(index_app, name="index")
 app.add_typer(report_app, name="report")
 
 

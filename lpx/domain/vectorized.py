@@ -209,12 +209,20 @@ def _dob_levels(a: Ints, b: Ints) -> NDArray[np.int8]:
     y, md = a // 10000, a % 10000
     m, d = md // 100, md % 100
     swapped = (d <= 12) & (d != m) & (b == y * 10000 + d * 100 + m)
-    differ = np.zeros(len(a), dtype=np.int64)
+    # yyyymmdd digits, least significant first (comparison.one_keying_slip): one digit
+    # differs, or two adjacent ones differ and are each other's (a transposition).
     x, z = np.abs(a), np.abs(b)
-    for _ in range(8):  # yyyymmdd digits: Levenshtein 1 on equal lengths is one substitution
-        differ += (x % 10) != (z % 10)
+    px, pz = x % 10, z % 10
+    differ = (px != pz).astype(np.int8)
+    crossed = np.zeros(len(a), dtype=bool)
+    for _ in range(7):
         x, z = x // 10, z // 10
-    return np.select([null, a == b, swapped, differ == 1, y == b // 10000],
+        dx, dz = x % 10, z % 10
+        differ += dx != dz
+        crossed |= (dx != dz) & (dx == pz) & (dz == px)
+        px, pz = dx, dz
+    slip = (differ == 1) | ((differ == 2) & crossed)
+    return np.select([null, a == b, swapped, slip, y == b // 10000],
                      [0, 1, 2, 3, 4], 5).astype(np.int8)  # fmt: skip
 
 

@@ -7,9 +7,10 @@ is written to the audit log under the state's code, so the state sees it in its 
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, or_, select, update
 
 from lpx.audit.entries import Action, AuditEvent
 from lpx.audit.service import AuditLog
@@ -17,8 +18,14 @@ from lpx.auth.permissions import Role
 from lpx.auth.policy import Actor
 from lpx.domain.records import Card, CardType, PointerRecord, Status
 from lpx.keys.ring import DataKeyRing
-from lpx.services.codec import IdentityCodec, content_hash
+from lpx.services.codec import (
+    KEYED_FINGERPRINT,
+    IdentityCodec,
+    content_hash,
+    keyed_pair_fingerprint,
+)
 from lpx.storage import tables as t
+from lpx.storage import workflow_tables as w
 from lpx.storage.key_tables import DataKeyRow
 
 
@@ -65,6 +72,7 @@ class KeyAdminService:
                 delete(t.pointer_blocks).where(t.pointer_blocks.c.pointer_pk.in_(pks))
             ).rowcount
         self._record(jurisdiction, user, "destroy", pointers)
+        self._rekey_case_fingerprints(jurisdiction, user)
         return DestroyResult(versions, pointers, int(blocks))
 
     def reencrypt(self, jurisdiction: str, user: str, batch: int = 500) -> int:
@@ -97,7 +105,34 @@ class KeyAdminService:
                 break
             after = rows[-1].pk
         self._record(jurisdiction, user, f"reencrypt-v{key.version}", done)
+        self._rekey_case_fingerprints(jurisdiction, user)
         return done
+
+    def _rekey_case_fingerprints(self, jurisdiction: str, user: str) -> None:
+        """Key the state's case fingerprints still in the unkeyed form of before revision
+        0010 (a migration holds no keys). The keyed form is computed from the unkeyed value
+        alone; where a state has no live key (shredded), its sealed pointers can never be
+        matched again, so the value becomes random, as if keyed under the destroyed key."""
+        c = w.cases.c
+        keys: dict[str, bytes | None] = {}
+        with self._engine.begin() as conn:
+            rows = conn.execute(select(c.case_id, c.identity_fp, c.jurisdiction_a,
+                                       c.jurisdiction_b).where(
+                or_(c.jurisdiction_a == jurisdiction, c.jurisdiction_b == jurisdiction),
+                c.identity_fp.not_like(f"{KEYED_FINGERPRINT}%"))).all()  # fmt: skip
+            for r in rows:
+                states = (r.jurisdiction_a, r.jurisdiction_b)
+                for state in states:
+                    if state not in keys:
+                        keys[state] = self._codec.fingerprint_key(state)
+                live = {s: k for s, k in keys.items() if k is not None}
+                fp = keyed_pair_fingerprint(r.identity_fp, live, states) \
+                    if all(s in live for s in states) \
+                    else KEYED_FINGERPRINT + secrets.token_hex(32)  # fmt: skip
+                conn.execute(update(w.cases).where(c.case_id == r.case_id)
+                             .values(identity_fp=fp))  # fmt: skip
+        if rows:
+            self._record(jurisdiction, user, "rekey-case-fingerprints", len(rows))
 
     def _record(self, jurisdiction: str, user: str, what: str, count: int = 0) -> None:
         with self._engine.begin() as conn:

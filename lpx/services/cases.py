@@ -3,7 +3,9 @@
 Opening runs inside the pointer write's transaction (``CaseOpener.after_write``), so a batch
 and the cases it raises commit together. A pair already in an active case is not raised
 again; a pair resolved as different people is remembered by its pointer ids and a
-fingerprint of both identity documents, so card-only updates never re-raise it.
+fingerprint of both identity documents, so card-only updates never re-raise it. The
+fingerprint is keyed with both states' fingerprint keys (``IdentityCodec.fingerprint_key``),
+so once either state's keys are destroyed a backup cannot confirm a guessed identity with it.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from lpx.domain.cases import (
 from lpx.domain.model import MatchModel
 from lpx.domain.profile import MatchProfile
 from lpx.keys.provider import KeyDestroyed
-from lpx.services.codec import IdentityCodec
+from lpx.services.codec import IdentityCodec, keyed_pair_fingerprint
 from lpx.services.errors import Conflict, InvalidRequest, NotFound
 from lpx.services.matching import FoundPair, Probe, match_batch
 from lpx.services.notifications import notify_many
@@ -87,10 +89,15 @@ class CaseOpener:
         raised = uow.cases.by_pairs(list(best))
         now = datetime.now(UTC)
         new: list[CaseRow] = []
+        states = sorted({j for p in best.values() for j in (p.probe.jurisdiction,
+                                                             p.other.jurisdiction)})  # fmt: skip
+        fp_keys = {j: codec.fingerprint_key(j) or self._index_key for j in states}
         for key, p in sorted(best.items()):
-            fp = p.fingerprint
+            fp = keyed_pair_fingerprint(p.fingerprint, fp_keys,
+                                        (p.probe.jurisdiction, p.other.jurisdiction))  # fmt: skip
             earlier = raised.get(key, [])
-            if any(CaseStatus(s) in ACTIVE or f == fp for s, f in earlier):
+            # Cases stored before revision 0010 hold the unkeyed form (p.fingerprint).
+            if any(CaseStatus(s) in ACTIVE or f in (fp, p.fingerprint) for s, f in earlier):
                 continue
             new.append(self._case(key, fp, p, now))
         if not new:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -101,6 +102,22 @@ class IdentityCodec:
             raise ValueError("a row is sealed under its own state's key only")
         return seal(key, pointer_id, document)
 
+    def fingerprint_key(self, jurisdiction: str) -> bytes | None:
+        """The key that fingerprints of the state's identities are made with (a duplicate
+        case's ``identity_fp``), derived from its oldest live data-key version: rotation
+        leaves it unchanged, so a remembered pair stays remembered, and destroying the
+        state's keys (withdrawal, ``lpx keyadmin destroy``) destroys it, so a backup cannot
+        confirm a guessed identity. None when the state has no live data key (plaintext mode,
+        never keyed, or shredded): then the only identities of it a case can still pair are
+        plaintext legacy rows, which a fingerprint cannot reveal more of than they do."""
+        if self.ring is None:
+            return None
+        live = [r.version for r in self.ring.versions(jurisdiction) if r.wrapped_key is not None]
+        if not live:
+            return None
+        secret = self.ring.get(jurisdiction, min(live)).secret
+        return hmac.new(secret, b"lpx:fingerprint-key:v1", hashlib.sha256).digest()
+
     def stale(self, stored: str, key: DataKey | None) -> bool:
         """Whether a stored document is not under ``key`` (legacy plaintext or an old version)."""
         return key is not None and key_version(stored) != key.version
@@ -139,3 +156,17 @@ def content_hash(record: PointerRecord, key: DataKey | None = None) -> str:
     if key is None:
         return hashlib.sha256(data).hexdigest()
     return hmac.new(key.secret, b"lpx:content:v1|" + data, hashlib.sha256).hexdigest()
+
+
+KEYED_FINGERPRINT = "k1:"  # the stored form's prefix; unprefixed values are the legacy form
+
+
+def keyed_pair_fingerprint(plain: str, keys: Mapping[str, bytes], states: tuple[str, str]) -> str:
+    """A case's stored identity fingerprint: ``plain`` (an unkeyed hash of both match
+    profiles) under an HMAC with each involved state's fingerprint key in turn, so it can be
+    recomputed from a guessed identity only while both states' keys exist."""
+    out = plain
+    for state in sorted(set(states)):
+        out = hmac.new(keys[state], f"lpx:case-fp:v1|{state}|{out}".encode(),
+                       hashlib.sha256).hexdigest()  # fmt: skip
+    return KEYED_FINGERPRINT + out

@@ -7,6 +7,7 @@ together so a bulk load pays a few statements per batch, not one per pointer).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
@@ -14,25 +15,64 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lpx.domain.blocking import hash_key, inquiry_keys
-from lpx.domain.linkage import MAX_CANDIDATES, ScoredPair, rank
-from lpx.domain.model import MatchModel
+from lpx.domain.blocking import KeyHasher, inquiry_keys
+from lpx.domain.linkage import MAX_CANDIDATES, ScoredPair, compare, rank
+from lpx.domain.model import FIELDS, MatchModel
 from lpx.domain.profile import MatchProfile
-from lpx.domain.vectorized import ProfileArrays, evidence, levels, weights
+from lpx.domain.vectorized import ProfileArrays, evidence, levels, swapped_name, weights
 from lpx.services.codec import profile_of
 from lpx.storage.workflow_repositories import MatchCandidate, MatchLookup
+
+
+@functools.lru_cache(maxsize=4)
+def _hasher(index_key: bytes) -> KeyHasher:
+    return KeyHasher(index_key)
 
 
 def probe_keys(index_key: bytes, profile: MatchProfile) -> list[int]:
     """The hashed blocking keys a probe looks under (expanded for swaps, as an inquiry).
     Every stored pointer has a DOB, so the keys that find only DOB-less ones are left out."""
-    return sorted({hash_key(index_key, k) for k in inquiry_keys(profile, dob_free=False)})
+    return sorted(_hasher(index_key)(inquiry_keys(profile, dob_free=False)))
+
+
+# Below this many candidates an inquiry is scored pair by pair (``rank_few``): the array
+# engine's fixed cost (~0.4 ms of numpy calls per block) outweighs its ~4 us per pair until
+# about 50 pairs, and a search fetches ~5 candidates on average (benchmarks/search.py).
+SCALAR_BELOW = 32
 
 
 def score(probe: MatchProfile, rows: Iterable[tuple[str, str]], model: MatchModel,
           limit: int = MAX_CANDIDATES) -> list[ScoredPair]:  # fmt: skip
     """Rank (key, identity document) candidates against the probe: match/possible only."""
-    return rank(probe, ((key, profile_of(doc)) for key, doc in rows), model, limit)
+    keyed = [(key, profile_of(doc)) for key, doc in rows]
+    if len(keyed) < SCALAR_BELOW:
+        return rank_few(probe, keyed, model, limit)
+    return rank(probe, keyed, model, limit)
+
+
+def rank_few(probe: MatchProfile, candidates: Sequence[tuple[str, MatchProfile]],
+             model: MatchModel, limit: int = MAX_CANDIDATES) -> list[ScoredPair]:  # fmt: skip
+    """:func:`~lpx.domain.linkage.rank` for a small block, through the scalar ``compare``
+    that the array engine is tested against: the same levels, and the same weights to the
+    bit (each field's level weight added in ``FIELDS`` order, then the term-frequency bits
+    of an exact first or last name outside an AKA reading, as ``weights`` sums them)."""
+    swapped = swapped_name(probe)
+    scored = []
+    for key, other in candidates:
+        found = compare(probe, swapped, other)
+        weight = 0.0
+        for f in FIELDS:
+            weight += model.weight(f, found[f])
+        if found["name_order"] != "aka":
+            for f, value in (("first_name", other.name.first), ("last_name", other.name.last)):
+                if found[f] == "exact" and model.tf.get(f):
+                    weight += float(model.tf_adjustments(f, [value])[0])
+        match_class = model.classify(weight) if weight >= model.possible_threshold else None
+        if match_class is not None:
+            scored.append(ScoredPair(key, round(weight, 3), model.probability(weight),
+                                     match_class, found))  # fmt: skip
+    scored.sort(key=lambda s: (-s.weight, s.key))
+    return scored[:limit]
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from lpx.audit.entries import Action, AuditEvent
 from lpx.audit.service import AuditLog
 from lpx.auth.permissions import Permission
 from lpx.auth.policy import Actor, authorize
-from lpx.domain.blocking import hash_key, pointer_keys
+from lpx.domain.blocking import KeyHasher, pointer_keys
 from lpx.domain.errors import ValidationFailed
 from lpx.domain.policy import UploadPolicy
 from lpx.domain.profile import MatchProfile
@@ -59,7 +59,7 @@ class PointerService:
         self.cases = cases  # opens duplicate cases after each write (lpx/services/cases.py)
         # Without a codec identities are stored in the clear (the benchmark's peer only).
         self._codec = codec or IdentityCodec(None)
-        self._index_key = index_key
+        self._hash_keys = KeyHasher(index_key)
         self._audit = audit
         self.batch_limit = batch_limit
 
@@ -205,5 +205,6 @@ class PointerService:
             identity=self._codec.seal(record.identity, profile, record.jurisdiction,
                                       pointer_id, key),
             content_hash=fingerprint,
-            block_keys=frozenset(hash_key(self._index_key, k) for k in pointer_keys(profile)),
+            block_keys=self._hash_keys(pointer_keys(profile)),
         ), profile
+

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from lpx.audit.service import AuditLog
 from lpx.config import Settings
+from lpx.domain.enumeration import Thresholds
 from lpx.services.enumeration import AlertService, DetectionPolicy, InquiryGuard
 from lpx.services.limits import RateGuard, RatePolicy, build_limiter
 from lpx.services.outside import OutsideService
@@ -39,10 +40,13 @@ def build_safeguards(settings: Settings, engine: Engine, search: SearchService,
     s = settings
     rates = RateGuard(build_limiter(s.redis_url, engine),
                       RatePolicy(s.rate_user_per_minute, s.rate_user_per_hour,
-                                 s.rate_jurisdiction_per_hour))  # fmt: skip
+                                 s.rate_jurisdiction_per_hour,
+                                 s.rate_jurisdiction_per_day))  # fmt: skip
     policy = DetectionPolicy(timedelta(hours=s.enumeration_window_hours),
                              timedelta(hours=s.enumeration_cooldown_hours),
-                             s.off_hours_utc)  # fmt: skip
+                             s.off_hours_utc,
+                             Thresholds(daily_inquiries=s.enumeration_max_user_inquiries,
+                                        daily_people=s.enumeration_max_user_people))  # fmt: skip
     guard = InquiryGuard(engine, index_key, rates, audit, policy)
     search.guard = guard
     outside = OutsideService(engine, partial(UnitOfWork, engine), search, index_key, audit,

@@ -11,13 +11,14 @@ from lpx.audit.entries import Action, AuditEvent
 from lpx.audit.service import AuditLog
 from lpx.auth.permissions import Permission
 from lpx.auth.policy import Actor, authorize
-from lpx.domain.inquiry import SearchInquiry
+from lpx.domain.inquiry import Purpose, SearchInquiry
 from lpx.domain.model import MatchModel
 from lpx.domain.profile import MatchProfile
+from lpx.domain.records import SsnTokens
 from lpx.keys.provider import KeyDestroyed
-from lpx.services.codec import IdentityCodec
+from lpx.services.codec import IdentityCodec, profile_of
 from lpx.services.enumeration import InquiryGuard
-from lpx.services.errors import NotFound
+from lpx.services.errors import InvalidRequest, NotFound
 from lpx.services.matching import probe_keys, score
 from lpx.storage.uow import UnitOfWork
 
@@ -36,6 +37,19 @@ class Candidate:
 class SearchResult:
     inquiry_id: str
     candidates: list[Candidate]
+
+
+# Purposes at which a state issues a new record and so may carry the SSN tokens of the
+# applicant's existing pointer (docs/privacy.md, "Carrying the decoy").
+CARRY_PURPOSES = frozenset({Purpose.LICENSE_ISSUANCE, Purpose.ID_CARD_ISSUANCE,
+                            Purpose.CHANGE_OF_STATE_OF_RECORD})  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class CarryResult:
+    inquiry_id: str
+    pointer_id: str
+    ssn: SsnTokens | None  # None when that pointer carries no SSN tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +103,39 @@ class SearchService:
             [Candidate(s.key, where[s.key], s.match_class, s.weight, s.probability, s.evidence)
              for s in scored],
         )  # fmt: skip
+
+    def carry(self, actor: Actor, inquiry: SearchInquiry, pointer_id: str) -> CarryResult:
+        """The SSN tokens of the applicant's existing pointer, for the issuing state to adopt.
+
+        An issuance inquiry whose clerk confirmed candidate ``pointer_id`` as the applicant:
+        the hub reruns it as a search (same rules, rate limits, enumeration guard, inquiry
+        record and audit) and answers only if that pointer is one of its candidates (class
+        ``match`` or ``possible``: the clerk judged them all, with the photo). The state
+        sends this for every confirmed applicant, with or without an SSN, and the answer has
+        the same shape either way, so the exchange does not say which one it was. The read is
+        audited to the pointer's state (``pointer.read``, ref ``ssn-carry``).
+        """
+        if inquiry.purpose not in CARRY_PURPOSES:
+            authorize(actor, Permission.INQUIRY_SEARCH)
+            allowed = ", ".join(sorted(p.value for p in CARRY_PURPOSES))
+            raise InvalidRequest(f"SSN tokens are carried only at issuance: purpose must be "
+                                 f"one of {allowed}.")  # fmt: skip
+        found = self.search(actor, inquiry)
+        if all(c.pointer_id != pointer_id for c in found.candidates):
+            raise NotFound(f"Pointer {pointer_id} is not a candidate of this inquiry.")
+        with self._uow() as uow:
+            row = uow.pointers.by_pointer_id(pointer_id)
+            if row is None:  # deleted since the search
+                raise NotFound(f"Pointer {pointer_id} is not a candidate of this inquiry.")
+            profile = profile_of(self._codec.open(row.identity, row.jurisdiction, pointer_id))
+            self._audit.append(uow.conn, AuditEvent.by(
+                actor, Action.POINTER_READ, purpose=inquiry.purpose.value,
+                pointer_ids=(pointer_id,), jurisdictions=frozenset({row.jurisdiction}),
+                refs=(found.inquiry_id, "ssn-carry"), result_count=1))  # fmt: skip
+            uow.commit()
+        tokens = (SsnTokens(profile.ssn_full, profile.ssn_masked)
+                  if profile.ssn_full else None)  # fmt: skip
+        return CarryResult(found.inquiry_id, pointer_id, tokens)
 
     def _opened(self, rows: list[tuple[str, str, str]]) -> Iterator[tuple[str, str]]:
         """Decrypt only the candidates; a shredded state's rows are skipped, never shown."""

@@ -6,12 +6,13 @@ a service does in one request commits or rolls back together.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Connection, delete, func, insert, select, text, update
 
 from lpx.storage import tables as t
 
@@ -176,6 +177,16 @@ class PointerRepository:
         self.conn.execute(delete(t.pointer_blocks).where(t.pointer_blocks.c.pointer_pk == old.pk))
         self._add_blocks([(old.pk, new.block_keys)])
 
+    def set_blocks(self, items: Sequence[tuple[int, frozenset[int]]]) -> int:
+        """Replace the blocking keys of the pointers ``items`` names (pk, keys); a pointer's
+        old keys all go, so keys of a retired rule do not linger. Returns keys written."""
+        if not items:
+            return 0
+        pks = [pk for pk, _ in items]
+        self.conn.execute(delete(t.pointer_blocks).where(t.pointer_blocks.c.pointer_pk.in_(pks)))
+        self._add_blocks(items)
+        return sum(len(keys) for _, keys in items)
+
     def remove(self, row: PointerRow) -> None:
         self.conn.execute(delete(t.pointer_blocks).where(t.pointer_blocks.c.pointer_pk == row.pk))
         self.conn.execute(delete(t.pointers).where(t.pointers.c.pk == row.pk))
@@ -196,11 +207,18 @@ class PointerRepository:
     def candidates(self, block_keys: Sequence[int], limit: int) -> list[tuple[str, str, str]]:
         """(pointer_id, jurisdiction, identity) of pointers under any key, via the index only.
 
-        The statement is built once (``_CANDIDATES``): every inquiry runs it, and building
-        and cache-keying a fresh SELECT cost about as much as SQLite answering it.
+        Every inquiry runs this, so it is plain SQL written once per dialect and sent with
+        ``exec_driver_sql``: compiling (or only expanding the IN list of) a Core SELECT cost
+        more than SQLite answering it, and about 50 us of a PostgreSQL search's CPU.
+        PostgreSQL takes the keys as one array parameter.
         """
-        rows = self.conn.execute(_CANDIDATES, {"keys": list(block_keys), "limit": limit})
-        return [(r[0], r[1], r[2]) for r in rows]
+        if self.conn.dialect.name == "postgresql":
+            params: Any = {"keys": list(block_keys), "limit": limit}
+            statement = _CANDIDATES_PG
+        else:
+            params = (*block_keys, limit)
+            statement = _candidates_sqlite(len(block_keys))
+        return [(r[0], r[1], r[2]) for r in self.conn.exec_driver_sql(statement, params)]
 
     def page(self, jurisdiction: str, after: str, limit: int) -> list[PointerRow]:
         rows = self.conn.execute(
@@ -229,17 +247,17 @@ class PointerRepository:
         return int(self.conn.execute(q).scalar_one())
 
 
-_CANDIDATES = select(
-    t.pointers.c.pointer_id, t.pointers.c.jurisdiction, t.pointers.c.identity
-).where(
-    t.pointers.c.pk.in_(
-        select(t.pointer_blocks.c.pointer_pk)
-        .where(t.pointer_blocks.c.block_key.in_(bindparam("keys", expanding=True)))
-        .distinct()
-        .limit(bindparam("limit"))
-        .scalar_subquery()
-    )
+_CANDIDATES_SQL = (
+    "SELECT pointer_id, jurisdiction, identity FROM pointers WHERE pk IN "
+    "(SELECT DISTINCT pointer_pk FROM pointer_blocks WHERE block_key {keys} LIMIT {limit})"
 )
+_CANDIDATES_PG = _CANDIDATES_SQL.format(keys="= ANY(%(keys)s)", limit="%(limit)s")
+
+
+@functools.cache
+def _candidates_sqlite(n_keys: int) -> str:
+    """The SQLite statement for ``n_keys`` keys (an inquiry has a few dozen at most)."""
+    return _CANDIDATES_SQL.format(keys=f"IN ({', '.join('?' * n_keys)})", limit="?")
 
 
 class CredentialRepository:

@@ -77,11 +77,14 @@ pointers = Table(
     UniqueConstraint("jurisdiction", "record_id", name="uq_pointers_jurisdiction_record_id"),
 )
 
+# No foreign key to pointers (migration 0009): a bulk load writes ~20 rows here per pointer
+# and the per-row check cost more than the rest of the COPY. Whatever deletes a pointer
+# deletes its blocks in the same transaction (repositories, withdrawal, crypto-shredding).
 pointer_blocks = Table(
     "pointer_blocks",
     metadata,
     Column("block_key", BigInteger, primary_key=True),
-    Column("pointer_pk", PK, ForeignKey("pointers.pk", ondelete="CASCADE"), primary_key=True),
+    Column("pointer_pk", PK, primary_key=True),
     Index("ix_pointer_blocks_pointer_pk", "pointer_pk"),
     sqlite_with_rowid=False,
 )

@@ -31,7 +31,7 @@ cases = Table(
     # "<pointer id>|<pointer id>", lower id first: one key per unordered pair.
     Column("pair_key", String(73), nullable=False),
     # Fingerprint of both pointers' identity fields when the case was raised.
-    Column("identity_fp", String(64), nullable=False),
+    Column("identity_fp", String(80), nullable=False),  # k1:<hex> (0010); legacy: <hex>
     Column("pointer_a", String(36), nullable=False),
     Column("jurisdiction_a", String(2), nullable=False),
     Column("record_id_a", String(32), nullable=False),

@@ -66,9 +66,12 @@ SYSTEM_CALLS: list[str] = sorted(
         # lpx model train --from-hub: an operator command; each state read is audited
         "model_training.py: ModelTrainingService.profiles",
         "model_training.py: ModelTrainingService.train",
+        # lpx index rebuild: an operator command; each state read is audited
+        "reindex.py: ReindexService.rebuild",
         # inside a transaction a service already authorized
         "cases.py: CaseOpener.after_write",
         "codec.py: IdentityCodec.current_key",
+        "codec.py: IdentityCodec.fingerprint_key",
         "codec.py: IdentityCodec.identity",
         "codec.py: IdentityCodec.open",
         "codec.py: IdentityCodec.profile",

@@ -6,7 +6,13 @@ from datetime import date
 
 import pytest
 
-from lpx.domain.blocking import hash_key, inquiry_keys, pointer_keys, swapped_day_month
+from lpx.domain.blocking import (
+    KeyHasher,
+    hash_key,
+    inquiry_keys,
+    pointer_keys,
+    swapped_day_month,
+)
 from lpx.domain.profile import MatchProfile
 from lpx.domain.records import Identity, SsnTokens
 
@@ -111,3 +117,9 @@ def test_the_hub_can_leave_out_the_dob_free_probes() -> None:
     assert not any(k.startswith(("U|", "V|")) for k in online)
     assert online < inquiry_keys(probe)
     assert online & pointer_keys(MatchProfile.of(STORED))
+
+
+def test_key_hasher_equals_hash_key_per_key() -> None:
+    keys = ["L|KRS|1980-03-05", "F|WLM|1980-03-05", ""]
+    assert KeyHasher(b"k1" * 16)(keys) == frozenset(hash_key(b"k1" * 16, k) for k in keys)
+    assert KeyHasher(b"k1" * 16)(keys) != KeyHasher(b"k2" * 16)(keys)

@@ -29,7 +29,10 @@ identities = st.builds(
     first_name=st.sampled_from(FIRSTS),
     last_name=st.sampled_from(LASTS),
     dob=st.sampled_from([date(1980, 3, 5), date(1980, 5, 3), date(1980, 3, 6),
-                         date(1981, 3, 5), date(1980, 11, 20), date(1975, 9, 30)]),
+                         date(1981, 3, 5), date(1980, 11, 20), date(1975, 9, 30),
+                         # digit transpositions (1980 -> 1908, 05 -> 50 -> 15/13)
+                         date(1908, 3, 5), date(1908, 5, 3), date(1980, 3, 15),
+                         date(1980, 5, 13)]),
     middle_name=st.sampled_from(["", "A", "Ann", "Beth"]),
     suffix=st.sampled_from(["", "Jr", "Sr"]),
     sex=st.sampled_from([None, Sex.FEMALE, Sex.MALE]),
@@ -67,3 +70,22 @@ def test_empty_block_ranks_nothing() -> None:
     assert len(levels(ProfileArrays.of([probe]), ProfileArrays.of([probe]))["dob"]) == 1
     assert ProfileArrays.of([]).dob.shape == (0,)
     assert np.all(ProfileArrays.of([probe]).masked == "")
+
+
+TF_MODEL = MatchModel(tf={"first_name": {"william": 0.02, "mary": 0.05},
+                          "last_name": {"garcia": 0.03, "smith": 0.04}},
+                      possible_threshold=-40.0)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(profiles, st.lists(profiles, min_size=1, max_size=31),
+       st.sampled_from([MatchModel(), TF_MODEL]))  # fmt: skip
+def test_small_block_scorer_equals_array_rank(probe: MatchProfile, block: list[MatchProfile],
+                                              model: MatchModel) -> None:  # fmt: skip
+    """The online inquiry scores small blocks pair by pair (``rank_few``); what it returns
+    (order, weights, probabilities, classes, evidence) is exactly what ``rank`` returns."""
+    from lpx.services.matching import rank_few
+
+    keyed = [(f"p{i:02d}", p) for i, p in enumerate(block)]
+    assert rank_few(probe, keyed, model, limit=40) == rank(probe, keyed, model, limit=40)
+    assert rank_few(probe, keyed, model) == rank(probe, keyed, model)
