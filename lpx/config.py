@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         None, description="redis://... to keep rate counters in Redis (default: the database)"
     )
+    carry_window_minutes: int = Field(
+        30, gt=0, description="How long after an issuance inquiry its user may carry a candidate")
     rate_user_per_minute: int = Field(60, description="Inquiries one user may make a minute")
     rate_user_per_hour: int = Field(600, description="Inquiries one user may make an hour")
     rate_jurisdiction_per_hour: int = Field(

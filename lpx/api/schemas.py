@@ -127,11 +127,16 @@ class SearchIn(Strict):
         )  # fmt: skip
 
 
-class CarryIn(SearchIn):
-    """An issuance inquiry plus the candidate the clerk confirmed as the applicant."""
+_UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
-    pointer_id: Annotated[str, StringConstraints(pattern=(
-        r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"))]
+
+class CarryIn(Strict):
+    """The issuance inquiry that listed the pointer, and the candidate the clerk confirmed."""
+
+    inquiry_id: Annotated[str, StringConstraints(pattern=_UUID)] = Field(
+        description="The inquiry_id of your own recent issuance search")
+    pointer_id: Annotated[str, StringConstraints(pattern=_UUID)] = Field(
+        description="A candidate that search returned")
 
 
 class SsnTokensOut(BaseModel):

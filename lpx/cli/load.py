@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import typer
@@ -29,10 +30,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from lpx.client.carry import read_carry_book
 from lpx.client.files import FileFormatError, count_rows, detect_format
 from lpx.client.hub import HubClient, HubError
 from lpx.client.keys import KeyFileError, NetworkKeys
 from lpx.client.loader import MAX_BATCH, LoadAborted, LoadReport, load_file
+from lpx.client.ssn import IssuanceOutcome
 from lpx.domain.policy import UploadPolicy
 
 DEFAULT_HUB = "http://127.0.0.1:8000"
@@ -121,6 +124,10 @@ def load(
         True, "--resume/--no-resume",
         help="Resume an interrupted load of the same file from its last committed batch",
     ),
+    carry_book: Path | None = typer.Option(
+        None, "--carry-book", help="The state's carry book (JSON lines written at issuance): "
+        "records in it keep the SSN tokens the carry protocol gave them",
+    ),
 ) -> None:
     """Load a license file into the hub; bad rows are reported by line and field."""
     code = check_identity(jurisdiction, api_key, user)
@@ -135,13 +142,18 @@ def load(
     except KeyFileError as exc:
         raise fail(str(exc)) from None
 
+    try:
+        carry = read_carry_book(carry_book) if carry_book else None
+    except (OSError, ValueError) as exc:
+        raise fail(f"carry book: {exc}") from None
     policy = _read_policy(policy_file) if policy_file else None
     summary_path = summary_file or file.with_name(file.name + ".summary.json")
     client = connect(hub, api_key, user)
     try:
         if policy is None:  # no --policy: apply the one the state declared at the hub
             policy = _hub_policy(client, code)
-        report = _run(file, client, keys, code, batch_size, skip_bad_rows, fmt, policy, resume)
+        report = _run(file, client, keys, code, batch_size, skip_bad_rows, fmt, policy, resume,
+                      carry)  # fmt: skip
     except LoadAborted as exc:
         _print_summary(exc.report, summary_path)
         cause = exc.__cause__
@@ -167,6 +179,7 @@ def _run(
     fmt: str | None,
     policy: UploadPolicy | None = None,
     resume: bool = True,
+    carry: Mapping[str, IssuanceOutcome] | None = None,
 ) -> LoadReport:
     with Progress(
         SpinnerColumn(),
@@ -189,6 +202,7 @@ def _run(
             jurisdiction=jurisdiction,
             policy=policy,
             resume=resume,
+            carry=carry,
         )
 
 

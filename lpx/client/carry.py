@@ -2,7 +2,8 @@
 
 At issuance the clerk's tool searches the hub anyway. The clerk judges every candidate
 (photo, documents); for the first one confirmed as the applicant the tool asks the hub for
-that pointer's SSN tokens (``POST /v1/inquiries/carry``), and ``issuance_tokens`` then
+that pointer's SSN tokens (``POST /v1/inquiries/carry``, naming the search's inquiry id and
+the pointer; the hub does not rerun the search), and ``issuance_tokens`` then
 adopts them for an applicant without an SSN, or derives a decoy set apart from the
 namesakes the clerk rejected. The exchange is the same for every applicant, with or without
 an SSN, so the hub cannot tell which one it served (docs/privacy.md, "Carrying the decoy").
@@ -59,10 +60,7 @@ def resolve_issuance(
             namesakes += 1
     if confirmed is None:
         return IssuanceOutcome(None, namesakes)
-    tokens = client.carry(pointer_id=confirmed.pointer_id, first_name=first_name,
-                          last_name=last_name, dob=dob, purpose=purpose,
-                          middle_name=middle_name, suffix=suffix, sex=sex,
-                          ssn=plain)  # fmt: skip
+    tokens = client.carry(inquiry_id=found.inquiry_id, pointer_id=confirmed.pointer_id)
     return IssuanceOutcome(tokens, namesakes)
 
 

@@ -262,28 +262,17 @@ class HubClient:
             middle_name=middle_name, suffix=suffix, sex=sex, ssn=ssn,
         ).candidates  # fmt: skip
 
-    def carry(
-        self,
-        *,
-        pointer_id: str,
-        first_name: str,
-        last_name: str,
-        dob: date,
-        purpose: str,
-        middle_name: str = "",
-        suffix: str = "",
-        sex: str | None = None,
-        ssn: SsnTokens | None = None,
-    ) -> SsnTokens | None:
+    def carry(self, *, inquiry_id: str, pointer_id: str) -> SsnTokens | None:
         """At issuance: the SSN tokens of the candidate the clerk confirmed as the applicant.
 
-        Send the same inquiry as the search that listed ``pointer_id``; the hub reruns it and
-        answers only for one of its candidates. None when that pointer carries no tokens.
+        ``inquiry_id`` is our own issuance search (made within the hub's carry window) that
+        listed ``pointer_id``; the hub does not rerun it. Safe to retry: the hub gives the
+        same answer for the same pointer. None when that pointer carries no tokens.
         See :func:`lpx.client.carry.resolve_issuance`, which calls this for every applicant.
         """
-        payload = _inquiry_payload(first_name, last_name, dob, purpose, middle_name, suffix,
-                                   sex, ssn)  # fmt: skip
-        body = self._request("POST", "/v1/inquiries/carry", {**payload, "pointer_id": pointer_id})
+        body = self._request("POST", "/v1/inquiries/carry",
+                             {"inquiry_id": inquiry_id, "pointer_id": pointer_id},
+                             idempotent=True)  # fmt: skip
         got = body.get("ssn")
         if not isinstance(got, dict):
             return None

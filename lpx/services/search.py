@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from lpx.audit.entries import Action, AuditEvent
 from lpx.audit.service import AuditLog
@@ -18,7 +18,7 @@ from lpx.domain.records import SsnTokens
 from lpx.keys.provider import KeyDestroyed
 from lpx.services.codec import IdentityCodec, profile_of
 from lpx.services.enumeration import InquiryGuard
-from lpx.services.errors import InvalidRequest, NotFound
+from lpx.services.errors import Conflict, NotFound
 from lpx.services.matching import probe_keys, score
 from lpx.storage.uow import UnitOfWork
 
@@ -43,6 +43,10 @@ class SearchResult:
 # applicant's existing pointer (docs/privacy.md, "Carrying the decoy").
 CARRY_PURPOSES = frozenset({Purpose.LICENSE_ISSUANCE, Purpose.ID_CARD_ISSUANCE,
                             Purpose.CHANGE_OF_STATE_OF_RECORD})  # fmt: skip
+# Every refusal of a carry reads the same, so the answer says nothing about other
+# jurisdictions' or users' inquiries, nor about pointers the inquiry did not show.
+_NOT_CARRIED = ("No recent issuance inquiry of yours showed pointer {pointer_id}; carry a "
+                "candidate of your own issuance inquiry within the carry window.")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +73,8 @@ class SearchService:
     def __init__(self, uow_factory: Callable[[], UnitOfWork], index_key: bytes,
                  model: MatchModel, audit: AuditLog,
                  candidate_limit: int = 500, *,
-                 codec: IdentityCodec | None = None) -> None:  # fmt: skip
+                 codec: IdentityCodec | None = None,
+                 carry_window: timedelta = timedelta(minutes=30)) -> None:  # fmt: skip
         self._uow = uow_factory
         # Without a codec identities are read as plaintext (the benchmark's peer only).
         self._codec = codec or IdentityCodec(None)
@@ -77,6 +82,7 @@ class SearchService:
         self.model = model
         self._audit = audit
         self._candidate_limit = candidate_limit
+        self._carry_window = carry_window
 
     def search(self, actor: Actor, inquiry: SearchInquiry) -> SearchResult:
         authorize(actor, Permission.INQUIRY_SEARCH)
@@ -90,8 +96,10 @@ class SearchService:
             rows = uow.pointers.candidates(keys, self._candidate_limit)
             where = {pid: jur for pid, jur, _ in rows}
             scored = score(probe, self._opened(rows), self.model)
+            # An issuance inquiry keeps the ids it shows: a carry names one of them.
+            shown = [s.key for s in scored] if inquiry.purpose in CARRY_PURPOSES else None
             uow.inquiries.add(inquiry_id, actor.jurisdiction, actor.user_id,
-                              inquiry.purpose.value, len(scored))  # fmt: skip
+                              inquiry.purpose.value, len(scored), shown)  # fmt: skip
             self._audit.append(uow.conn, AuditEvent.by(
                 actor, Action.INQUIRY_SEARCH, purpose=inquiry.purpose.value,
                 pointer_ids=tuple(s.key for s in scored),
@@ -104,38 +112,49 @@ class SearchService:
              for s in scored],
         )  # fmt: skip
 
-    def carry(self, actor: Actor, inquiry: SearchInquiry, pointer_id: str) -> CarryResult:
+    def carry(self, actor: Actor, inquiry_id: str, pointer_id: str) -> CarryResult:
         """The SSN tokens of the applicant's existing pointer, for the issuing state to adopt.
 
-        An issuance inquiry whose clerk confirmed candidate ``pointer_id`` as the applicant:
-        the hub reruns it as a search (same rules, rate limits, enumeration guard, inquiry
-        record and audit) and answers only if that pointer is one of its candidates (class
-        ``match`` or ``possible``: the clerk judged them all, with the photo). The state
-        sends this for every confirmed applicant, with or without an SSN, and the answer has
-        the same shape either way, so the exchange does not say which one it was. The read is
-        audited to the pointer's state (``pointer.read``, ref ``ssn-carry``).
+        The clerk confirmed candidate ``pointer_id`` of issuance inquiry ``inquiry_id`` as the
+        applicant. The hub answers only if that inquiry was made by the same state and user,
+        at an issuance purpose, within the carry window, and showed that pointer; every
+        refusal is the same 404. The carry is not a new inquiry: it passes no rate limit or
+        enumeration guard and writes no inquiry row, since the search it names already did.
+        One inquiry carries one pointer: a repeat for the same pointer gets the same answer
+        (a retry after a lost response), another pointer gets 409. The state sends this for
+        every confirmed applicant, with or without an SSN, and the answer has the same shape
+        either way. The read is audited to the pointer's state (``pointer.read``, refs the
+        inquiry and ``ssn-carry``).
         """
-        if inquiry.purpose not in CARRY_PURPOSES:
-            authorize(actor, Permission.INQUIRY_SEARCH)
-            allowed = ", ".join(sorted(p.value for p in CARRY_PURPOSES))
-            raise InvalidRequest(f"SSN tokens are carried only at issuance: purpose must be "
-                                 f"one of {allowed}.")  # fmt: skip
-        found = self.search(actor, inquiry)
-        if all(c.pointer_id != pointer_id for c in found.candidates):
-            raise NotFound(f"Pointer {pointer_id} is not a candidate of this inquiry.")
+        authorize(actor, Permission.INQUIRY_SEARCH)
+        refused = NotFound(_NOT_CARRIED.format(pointer_id=pointer_id))
+        since = datetime.now(UTC) - self._carry_window
         with self._uow() as uow:
+            made = uow.inquiries.made_since(inquiry_id, since)
+            if (made is None or made.jurisdiction != actor.jurisdiction
+                    or made.user_id != actor.user_id
+                    or made.purpose not in {p.value for p in CARRY_PURPOSES}
+                    or pointer_id not in made.shown):  # fmt: skip
+                raise refused
             row = uow.pointers.by_pointer_id(pointer_id)
             if row is None:  # deleted since the search
-                raise NotFound(f"Pointer {pointer_id} is not a candidate of this inquiry.")
-            profile = profile_of(self._codec.open(row.identity, row.jurisdiction, pointer_id))
+                raise refused
+            try:
+                profile = profile_of(self._codec.open(row.identity, row.jurisdiction,
+                                                      pointer_id))  # fmt: skip
+            except KeyDestroyed:  # the pointer's state shredded its key since the search
+                raise refused from None
+            if not uow.inquiries.mark_carried(inquiry_id, pointer_id):
+                raise Conflict(f"Inquiry {inquiry_id} already carried another candidate; make "
+                               "a new issuance inquiry to carry a different one.")  # fmt: skip
             self._audit.append(uow.conn, AuditEvent.by(
-                actor, Action.POINTER_READ, purpose=inquiry.purpose.value,
+                actor, Action.POINTER_READ, purpose=made.purpose,
                 pointer_ids=(pointer_id,), jurisdictions=frozenset({row.jurisdiction}),
-                refs=(found.inquiry_id, "ssn-carry"), result_count=1))  # fmt: skip
+                refs=(inquiry_id, "ssn-carry"), result_count=1))  # fmt: skip
             uow.commit()
         tokens = (SsnTokens(profile.ssn_full, profile.ssn_masked)
                   if profile.ssn_full else None)  # fmt: skip
-        return CarryResult(found.inquiry_id, pointer_id, tokens)
+        return CarryResult(inquiry_id, pointer_id, tokens)
 
     def _opened(self, rows: list[tuple[str, str, str]]) -> Iterator[tuple[str, str]]:
         """Decrypt only the candidates; a shredded state's rows are skipped, never shown."""

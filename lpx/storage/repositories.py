@@ -310,22 +310,59 @@ class JurisdictionRepository:
 _INSERT_INQUIRY = insert(t.inquiries)  # built once: it sits on every inquiry's path
 
 
+@dataclass(frozen=True, slots=True)
+class InquiryRow:
+    jurisdiction: str
+    user_id: str
+    purpose: str
+    shown: tuple[str, ...]  # the candidates' pointer ids, when the inquiry kept them
+    carried: str | None
+
+
 class InquiryRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def add(self, inquiry_id: str, jurisdiction: str, user_id: str, purpose: str,
-            candidates: int) -> None:  # fmt: skip
+            candidates: int, shown: Sequence[str] | None = None) -> None:  # fmt: skip
+        """``shown``: the pointer ids answered, kept only for an inquiry that may carry."""
         self.conn.execute(_INSERT_INQUIRY, {
             "inquiry_id": inquiry_id, "jurisdiction": jurisdiction, "user_id": user_id,
             "purpose": purpose, "candidates": candidates, "created_at": utcnow(),
+            "shown": " ".join(shown) if shown is not None else None,
         })  # fmt: skip
+
+    def made_since(self, inquiry_id: str, since: datetime) -> InquiryRow | None:
+        """The inquiry ``inquiry_id`` if it was made at or after ``since`` (compared in SQL,
+        where both backends store the same instant)."""
+        c = t.inquiries.c
+        r = self.conn.execute(
+            select(c.jurisdiction, c.user_id, c.purpose, c.shown, c.carried)
+            .where(c.inquiry_id == inquiry_id, c.created_at >= since)
+        ).first()  # fmt: skip
+        if r is None:
+            return None
+        return InquiryRow(r.jurisdiction, r.user_id, r.purpose, tuple((r.shown or "").split()),
+                          r.carried)  # fmt: skip
+
+    def mark_carried(self, inquiry_id: str, pointer_id: str) -> bool:
+        """Record that the inquiry carried ``pointer_id``; False if it already carried another.
+        One conditional UPDATE, so two concurrent carries cannot both take the inquiry."""
+        c = t.inquiries.c
+        done = self.conn.execute(
+            update(t.inquiries)
+            .where(c.inquiry_id == inquiry_id,
+                   (c.carried.is_(None)) | (c.carried == pointer_id))
+            .values(carried=pointer_id)
+        )  # fmt: skip
+        return bool(done.rowcount == 1)
 
 
 __all__ = [
     "CredentialRepository",
     "CredentialRow",
     "InquiryRepository",
+    "InquiryRow",
     "JurisdictionRepository",
     "NewPointer",
     "PointerRepository",

@@ -99,6 +99,10 @@ inquiries = Table(
     Column("purpose", String(40), nullable=False),
     Column("candidates", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The pointer ids the inquiry showed (space separated, at most 10) and the one whose SSN
+    # tokens a carry returned: the carry names the inquiry instead of repeating it (0011).
+    Column("shown", String(400), nullable=True),
+    Column("carried", String(36), nullable=True),
 )
 
 # The audit log (lpx/audit). Sequence numbers are Merkle leaf indices: assigned, gapless,

@@ -38,11 +38,12 @@ def search(body: SearchIn, actor: ActorDep, hub: HubDep) -> SearchOut:
 
 @router.post("/v1/inquiries/carry", response_model=CarryOut,
              summary="At issuance: the SSN tokens of the applicant's confirmed pointer",
-             responses=documented(404))  # fmt: skip
+             responses=documented(404, 409))  # fmt: skip
 def carry(body: CarryIn, actor: ActorDep, hub: HubDep) -> CarryOut:
-    """Reruns the issuance inquiry; answers only for a pointer that is one of its
-    candidates (docs/privacy.md, "Carrying the decoy")."""
-    result = hub.search.carry(actor, body.to_domain(), body.pointer_id)
+    """Names the caller's recent issuance inquiry and one of its candidates; 404 alike for
+    every refusal, 409 when the inquiry already carried another (docs/privacy.md,
+    "Carrying the decoy")."""
+    result = hub.search.carry(actor, body.inquiry_id, body.pointer_id)
     ssn = (SsnTokensOut(full=result.ssn.full, masked=list(result.ssn.masked))
            if result.ssn else None)  # fmt: skip
     return CarryOut(inquiry_id=result.inquiry_id, pointer_id=result.pointer_id, ssn=ssn)

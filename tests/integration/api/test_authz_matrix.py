@@ -131,6 +131,11 @@ class Env:
         if "case_id" not in (self.ids or {}) and route[1].startswith(WORKFLOW_PREFIXES):
             # Only for the routes needing them: they add NY pointers that NY would then list.
             self.ids = {**(self.ids or {}), **_workflow_ids(self.client, self.keys)}
+        if route == ("POST", "/v1/inquiries/carry"):  # a fresh inquiry: one carry each
+            search = request_for(("POST", "/v1/inquiries/search"), self.ca_pointer_id)[2]
+            found = self.client.post("/v1/inquiries/search", json=search,
+                                     headers=auth(self.keys["CA:clerk"], "matrix")).json()
+            self.ids = {**(self.ids or {}), "inquiry_id": found["inquiry_id"]}
         method, url, body = request_for(route, self.ca_pointer_id, self.ids or {})
         headers = auth(self.keys[key], "matrix") if key else {}
         return self.client.request(method, url, json=body, headers=headers)
@@ -170,8 +175,8 @@ def request_for(route: Route, pointer_id: str,
         ("PUT", "/v1/pointers/records/{record_id}"): pointer("M1", status="surrendered"),
         ("POST", "/v1/inquiries/search"): {"first_name": "William", "last_name": "Garcia Lopez",
                                            "dob": "1980-03-05", "purpose": "license_issuance"},
-        ("POST", "/v1/inquiries/carry"): {"first_name": "William", "last_name": "Garcia Lopez",
-                                          "dob": "1980-03-05", "purpose": "license_issuance",
+        # Names the issuance search CA's clerk made just before (Env.call), which showed M1.
+        ("POST", "/v1/inquiries/carry"): {"inquiry_id": ids.get("inquiry_id", ZERO_ID),
                                           "pointer_id": pointer_id},
         ("PUT", "/v1/mdl/iaca"): {"certificate": ca_iaca_pem()},
         ("POST", "/v1/outside-requests"): OUTSIDE_REQUEST,

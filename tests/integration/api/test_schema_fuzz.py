@@ -119,7 +119,7 @@ NEEDS_REAL_STATE = frozenset({
     # An upload id and counts that follow its last committed row (tests/integration/workflows).
     ("GET", "/v1/uploads/{upload_id}"), ("POST", "/v1/uploads/{upload_id}/batches"),
     ("POST", "/v1/uploads/{upload_id}/complete"), ("POST", "/v1/uploads/{upload_id}/abort"),
-    # A pointer id that is a candidate of the same inquiry (tests/integration/api/test_carry.py).
+    # The caller's own recent issuance inquiry and one of its candidates (test_carry.py).
     ("POST", "/v1/inquiries/carry"),
 })  # fmt: skip
 
