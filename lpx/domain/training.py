@@ -28,7 +28,7 @@ NAME_RULE = ("dob", "ssn", "middle_name", "suffix", "sex")
 DOB_RULE = ("first_name", "last_name", "ssn", "middle_name", "suffix", "sex")
 STEPS = 4  # progress steps: u, the names rule, the DOB rule, frequencies
 _CHUNK = 200_000
-_MAX_GROUP = 50  # larger blocks (a very common name) are skipped: they add little but pairs
+MAX_GROUP = 50  # larger blocks (a very common name) are skipped: they add little but pairs
 
 # Progress: called with the number of training steps done (of ``STEPS``).
 Progress = Callable[[int], None]
@@ -50,7 +50,7 @@ def _block_pairs(
     a: list[int] = []
     b: list[int] = []
     for members in groups.values():
-        if 1 < len(members) <= _MAX_GROUP:
+        if 1 < len(members) <= MAX_GROUP:
             for x in range(len(members)):
                 a.extend([members[x]] * (len(members) - x - 1))
                 b.extend(members[x + 1 :])
@@ -68,30 +68,54 @@ def train_model(profiles: Sequence[MatchProfile], base: MatchModel | None = None
     """Estimate u, m, λ and the name frequency tables from ``profiles`` (no labels).
 
     Thresholds are the base model's. ``arrays`` may pass the profiles' columns when the
-    caller has built them already (batch linking builds them once for scoring too).
+    caller has built them already.
     """
-    base = base or MatchModel()
-    n = len(profiles)
-    if n < 2:
+    if len(profiles) < 2:
         raise ValueError("training needs at least two records")
-    tick = progress or (lambda _done: None)
-    rng = np.random.default_rng(seed)
-    arrays = arrays if arrays is not None else ProfileArrays.of(profiles)
-    a = rng.integers(0, n, random_pairs)
-    b = (a + rng.integers(1, n, random_pairs)) % n  # never a record with itself
-    u = estimate_u(_levels(arrays, a, b), LEVELS, base)
-    tick(1)
+    cols = arrays if arrays is not None else ProfileArrays.of(profiles)
     name_keys: list[Hashable | None] = [
         (p.name.first, p.name.last) if p.name.first and p.name.last else None for p in profiles
     ]
     dob_keys: list[Hashable | None] = [p.dob for p in profiles]
-    rules = ((name_keys, NAME_RULE), (dob_keys, DOB_RULE))
+    return fit_model(
+        len(profiles), lambda a, b: _levels(cols, a, b),
+        ((lambda rng: _block_pairs(name_keys, max_pairs, rng), NAME_RULE),
+         (lambda rng: _block_pairs(dob_keys, max_pairs, rng), DOB_RULE)),
+        names=lambda: ([p.name.first for p in profiles], [p.name.last for p in profiles]),
+        base=base, random_pairs=random_pairs, seed=seed, version=version, progress=progress,
+    )  # fmt: skip
+
+
+# The pairs of one training rule, sampled with the run's generator (after the random pairs).
+RuleSample = Callable[[np.random.Generator], tuple[NDArray[np.int64], NDArray[np.int64]]]
+
+
+def fit_model(n: int, levels_of: Callable[[NDArray[np.int64], NDArray[np.int64]], Levels],
+              rules: Sequence[tuple[RuleSample, tuple[str, ...]]], *,
+              names: Callable[[], tuple[Sequence[str], Sequence[str]]],
+              base: MatchModel | None = None, random_pairs: int = 1_000_000, seed: int = 1,
+              version: str = "trained",
+              progress: Progress | None = None) -> MatchModel:  # fmt: skip
+    """The recipe over ``n`` records, whatever holds them: ``levels_of`` compares pairs of
+    record indexes, ``rules`` sample each training rule's pairs, ``names`` gives every
+    record's normalized first and last names for the frequency tables. Profiles
+    (:func:`train_model`) and batch columns (:mod:`lpx.linkage.training`) both use it, so
+    the two cannot drift apart."""
+    base = base or MatchModel()
+    if n < 2:
+        raise ValueError("training needs at least two records")
+    tick = progress or (lambda _done: None)
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, n, random_pairs)
+    b = (a + rng.integers(1, n, random_pairs)) % n  # never a record with itself
+    u = estimate_u(levels_of(a, b), LEVELS, base)
+    tick(1)
     trained: list[tuple[tuple[str, ...], EmResult]] = []
     counts = []
-    for step, (keys, fields) in enumerate(rules, 2):
-        pa_, pb = _block_pairs(keys, max_pairs, rng)
+    for step, (sample, fields) in enumerate(rules, 2):
+        pa_, pb = sample(rng)
         if len(pa_):
-            result = expectation_maximisation(_levels(arrays, pa_, pb), fields, LEVELS, base, u)
+            result = expectation_maximisation(levels_of(pa_, pb), fields, LEVELS, base, u)
             trained.append((fields, result))
             counts.append(len(pa_))
         tick(step)
@@ -101,8 +125,9 @@ def train_model(profiles: Sequence[MatchProfile], base: MatchModel | None = None
         agree = model.mu["first_name"]["exact"][0] * model.mu["last_name"]["exact"][0]
         matches = trained[0][1].share * counts[0] / max(agree, 1e-9)
         model = replace(model, prior=float(np.clip(matches / (n * (n - 1) / 2), 1e-12, 0.5)))
-    first, first_floor = frequency_table(p.name.first for p in profiles)
-    last, last_floor = frequency_table(p.name.last for p in profiles)
+    firsts, lasts = names()
+    first, first_floor = frequency_table(firsts)
+    last, last_floor = frequency_table(lasts)
     tick(STEPS)
     return replace(model, tf={"first_name": first, "last_name": last},
                    tf_floor={"first_name": first_floor, "last_name": last_floor})  # fmt: skip
