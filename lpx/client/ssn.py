@@ -202,17 +202,20 @@ def ssn_tokens_for(
     *,
     aka_names: Sequence[str] = (),
     record: str | None = None,
+    counter: int = 0,
 ) -> SsnTokens:
     """Tokens to send for a record or an inquiry: real ones, or a decoy's when there is no SSN.
 
     ``record`` names the stored record ("CA/D1234567"): pass it when loading a pointer and
     leave it out for an inquiry. An inquiry that simply omits SSN-5 should send no tokens at
     all; this function is for the applicant who has none, whose decoy must match their pointer.
+    ``counter`` sets a decoy apart from namesakes' (the carry protocol, below).
     """
     if has_ssn(ssn_last5):
         assert ssn_last5 is not None
         return tokenize(ssn_last5, keys)
-    return _tokens_of(decoy_value(first, last, dob, keys, aka_names, record), keys)
+    return _tokens_of(decoy_value(first, last, dob, keys, aka_names, record, counter=counter),
+                      keys)  # fmt: skip
 
 
 # --- the carry protocol: one decoy per person, across states --------------------------------
@@ -283,12 +286,9 @@ def issuance_tokens(
     - No SSN, nothing confirmed: the derived decoy, with ``counter`` = the namesakes the clerk
       set apart, so two different people with the same keys do not share a value.
     """
-    if has_ssn(ssn_last5):
-        assert ssn_last5 is not None
-        return tokenize(ssn_last5, keys)
-    if outcome.confirmed is not None:
+    if outcome.confirmed is not None and not has_ssn(ssn_last5):
         adopted = value_of_tokens(outcome.confirmed, keys)
         if adopted is not None:
             return _tokens_of(_mimic_typo(adopted, record, keys, CARRY_TYPO_RATE), keys)
-    value = decoy_value(first, last, dob, keys, aka_names, record, counter=outcome.namesakes)
-    return _tokens_of(value, keys)
+    return ssn_tokens_for(ssn_last5, first, last, dob, keys, aka_names=aka_names,
+                          record=record, counter=outcome.namesakes)  # fmt: skip

@@ -16,7 +16,7 @@ from lpx.domain.model import MatchModel
 from lpx.domain.profile import MatchProfile
 from lpx.domain.records import SsnTokens
 from lpx.keys.provider import KeyDestroyed
-from lpx.services.codec import IdentityCodec, profile_of
+from lpx.services.codec import IdentityCodec
 from lpx.services.enumeration import InquiryGuard
 from lpx.services.errors import Conflict, NotFound
 from lpx.services.matching import probe_keys, score
@@ -140,8 +140,7 @@ class SearchService:
             if row is None:  # deleted since the search
                 raise refused
             try:
-                profile = profile_of(self._codec.open(row.identity, row.jurisdiction,
-                                                      pointer_id))  # fmt: skip
+                profile = self._codec.profile(row.identity, row.jurisdiction, pointer_id)
             except KeyDestroyed:  # the pointer's state shredded its key since the search
                 raise refused from None
             if not uow.inquiries.mark_carried(inquiry_id, pointer_id):
