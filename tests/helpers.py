@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lpx.domain.records import MASKED_TOKEN_COUNT
+
 
 def auth(key: str, user: str = "clerk-1") -> dict[str, str]:
     return {"Authorization": f"Bearer {key}", "X-LPX-User": user}
@@ -27,4 +29,4 @@ def tokens(seed: str) -> dict[str, Any]:
     def tok(s: str) -> str:
         return hashlib.sha256(s.encode()).hexdigest()[:32]
 
-    return {"full": tok(seed), "masked": [tok(f"{seed}/{i}") for i in range(5)]}
+    return {"full": tok(seed), "masked": [tok(f"{seed}/{i}") for i in range(MASKED_TOKEN_COUNT)]}

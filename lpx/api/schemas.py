@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from lpx.domain.inquiry import Purpose, SearchInquiry
 from lpx.domain.records import (
+    MASKED_TOKEN_COUNT,
     Card,
     CardType,
     Identity,
@@ -30,7 +31,8 @@ class SsnTokensIn(Strict):
     """Keyed tokens of SSN-5 made on the state's side; the hub never sees digits."""
 
     full: Token
-    masked: Annotated[list[Token], Field(min_length=5, max_length=5)]
+    masked: Annotated[list[Token], Field(min_length=MASKED_TOKEN_COUNT,
+                                          max_length=MASKED_TOKEN_COUNT)]
 
     def to_domain(self) -> SsnTokens:
         return SsnTokens(self.full, tuple(self.masked))

@@ -1,13 +1,15 @@
 """SSN-5 tokens and decoys: the hub sees neither the digits nor whether a person has any.
 
 A real SSN-5 becomes keyed tokens under the network ``token_key``: the token of all five
-digits and the tokens of the five one-digit-masked variants, so a single mistyped digit still
-leaves one agreeing masked token. A person without an SSN (empty or the legacy ``99999``) gets
-*decoy* tokens: the tokens of a valid-looking SSN-5 value picked by a keyed hash of robust
-identity keys (nickname root and surname phonetics, birth date). The decoy is drawn from the
-same value space as real SSN-5s and tokenized the same way, so without the keys a decoy token
-set is indistinguishable from a real one, and the same person gets the same decoy in every
-state, which keeps duplicate detection working.
+digits and the tokens of the variants with one of the first four digits masked, so a single
+mistyped digit there still leaves one agreeing masked token. The last digit has no mask:
+consecutive numbers (twins enumerated together) differ only there, and a decoy, which knows
+no twin, could not agree with a sibling's the way a real number does. A person without an
+SSN (empty or the legacy ``99999``) gets *decoy* tokens: the tokens of a valid-looking SSN-5
+value picked by a keyed hash of robust identity keys (nickname root and surname phonetics,
+birth date). The decoy is drawn from the same value space as real SSN-5s and tokenized the
+same way, so without the keys a decoy token set is indistinguishable from a real one, and the
+same person gets the same decoy in every state, which keeps duplicate detection working.
 
 This module is state-side only; the hub must never import it (see
 ``tests/unit/client/test_hub_has_no_network_key.py``).

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from lpx.domain.names import NormalizedName, compact, phonetic, surname_parts
-from lpx.domain.records import Identity, Sex
+from lpx.domain.records import MASKED_TOKEN_COUNT, Identity, Sex
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +80,7 @@ class MatchProfile:
             dob=date.fromisoformat(data["d"]) if data["d"] else None,
             sex=data["x"],
             ssn_full=ssn[0] if ssn else "",
-            ssn_masked=tuple(ssn[1:]),
+            # Documents stored before the last-digit mask was dropped hold a fifth: ignored.
+            ssn_masked=tuple(ssn[1 : 1 + MASKED_TOKEN_COUNT]),
             aka=tuple(AkaName(*a) for a in data["a"]),
         )

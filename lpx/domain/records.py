@@ -41,7 +41,10 @@ JURISDICTION_RE = re.compile(r"^[A-Z]{2}\Z")
 RECORD_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}\Z")
 # A token is 16 bytes of keyed hash, written as 32 lowercase hex digits.
 TOKEN_RE = re.compile(r"^[0-9a-f]{32}\Z")
-MASKED_TOKEN_COUNT = 5
+# One masked token per digit of the first four. The last digit gets none: consecutive SSNs
+# (twins and siblings enumerated together) differ there, so a last-digit mask would make real
+# holders' families agree where decoys cannot (docs/privacy.md, "Why no mask on the last digit").
+MASKED_TOKEN_COUNT = 4
 MAX_NAME_LENGTH = 64
 MAX_SUFFIX_LENGTH = 16
 MAX_AKA_NAMES = 8
@@ -58,9 +61,9 @@ def _has_control(value: str) -> bool:
 class SsnTokens:
     """Keyed tokens of an SSN-5 (or of a decoy): the only form in which the hub sees the field.
 
-    ``full`` is the token of all five digits; ``masked`` holds the tokens of the five
-    one-digit-masked variants, in mask-position order, so that a single mistyped digit
-    still leaves one agreeing masked token.
+    ``full`` is the token of all five digits; ``masked`` holds the tokens of the variants
+    with one of the first four digits masked, in mask-position order, so that a single
+    mistyped digit there still leaves one agreeing masked token.
     """
 
     full: str

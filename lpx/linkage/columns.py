@@ -187,12 +187,12 @@ def _two(text: str) -> str:
 
 
 def _masked_codes(value: Ints) -> Ints:
-    """The five one-digit-masked forms of each SSN-5 value, as integers that differ by mask
-    position: position i and the other four digits, i.e. as distinct as the masked tokens."""
+    """The masked forms of each SSN-5 value (one of the first four digits masked), as
+    integers that differ by mask position, i.e. as distinct as the masked tokens."""
     out = np.full((len(value), MASKED_TOKEN_COUNT), -1, dtype=np.int64)
     has = value >= 0
     for i in range(MASKED_TOKEN_COUNT):
-        place = 10 ** (MASKED_TOKEN_COUNT - 1 - i)
+        place = 10 ** (4 - i)
         digit = value // place % 10
         out[has, i] = (i + 1) * 100_000 + value[has] - digit[has] * place
     return out

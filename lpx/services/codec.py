@@ -23,7 +23,7 @@ from datetime import date
 from typing import Any
 
 from lpx.domain.profile import MatchProfile
-from lpx.domain.records import Identity, PointerRecord, Sex, SsnTokens
+from lpx.domain.records import MASKED_TOKEN_COUNT, Identity, PointerRecord, Sex, SsnTokens
 from lpx.keys.envelope import DataKey, is_sealed, key_version, open_sealed, seal
 from lpx.keys.ring import DataKeyRing
 
@@ -66,7 +66,7 @@ def parse_identity(document: str) -> tuple[Identity, MatchProfile]:
         aka_names=tuple(doc["aka_names"]),
         dob=date.fromisoformat(doc["dob"]),
         sex=Sex(doc["sex"]) if doc["sex"] else None,
-        ssn=SsnTokens(ssn[0], tuple(ssn[1:])) if ssn else None,
+        ssn=SsnTokens(ssn[0], tuple(ssn[1 : 1 + MASKED_TOKEN_COUNT])) if ssn else None,
     )
     return identity, MatchProfile.from_dict(doc["profile"])
 

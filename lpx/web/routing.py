@@ -21,11 +21,13 @@ from starlette.exceptions import HTTPException
 from lpx.auth.policy import Actor, Forbidden
 from lpx.bootstrap import Hub
 from lpx.domain.errors import ValidationFailed
+from lpx.domain.records import MASKED_TOKEN_COUNT
 from lpx.services.errors import ServiceError, Unauthenticated
 from lpx.web.access import navigation
 from lpx.web.sessions import SessionStore
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES.env.globals["masked_token_count"] = MASKED_TOKEN_COUNT
 SIGN_IN = "/console/sign-in"
 CSRF_FIELD = "csrf_token"
 _store_lock = threading.Lock()

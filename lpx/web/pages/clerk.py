@@ -17,7 +17,7 @@ from lpx.api.routes.transfers import TransferIn
 from lpx.api.schemas import SearchIn
 from lpx.auth.policy import Actor
 from lpx.domain.errors import FieldError, ValidationFailed
-from lpx.domain.records import CardType, Sex
+from lpx.domain.records import MASKED_TOKEN_COUNT, CardType, Sex
 from lpx.services.transfers import TransferRequest, card
 from lpx.web.access import may_transfer, require_search
 from lpx.web.routing import ActorDep, ConsoleRoute, hub_of, render
@@ -53,7 +53,7 @@ def search(request: Request, actor: ActorDep, last_name: Text, first_name: Text,
            purpose: Annotated[str, Form(max_length=40)], middle_name: Text = "",
            sex: Annotated[str, Form(max_length=1)] = "",
            ssn_full: Annotated[str, Form(max_length=32)] = "",
-           ssn_masked: Annotated[list[str] | None, Form(max_length=5)] = None,
+           ssn_masked: Annotated[list[str] | None, Form(max_length=MASKED_TOKEN_COUNT)] = None,
            ) -> Response:  # fmt: skip
     ssn = {"full": ssn_full, "masked": ssn_masked or []} if ssn_full else None
     try:

@@ -19,7 +19,15 @@ from lpx.bootstrap import Hub
 from lpx.cli.main import app
 from lpx.config import Settings
 from lpx.domain.blocking import hash_key, pointer_keys
-from lpx.domain.records import Card, CardType, Identity, PointerRecord, SsnTokens, Status
+from lpx.domain.records import (
+    MASKED_TOKEN_COUNT,
+    Card,
+    CardType,
+    Identity,
+    PointerRecord,
+    SsnTokens,
+    Status,
+)
 from lpx.services.codec import IdentityCodec
 from lpx.services.reindex import ReindexService
 from lpx.storage import tables as t
@@ -30,7 +38,7 @@ LAST = ("Garcia", "Smith", "Nguyen", "Johnson", "Lopez", "Kim")
 
 
 def _person(i: int) -> Identity:
-    ssn = SsnTokens(f"{i:032x}", tuple(f"{i:031x}{d}" for d in range(5)))
+    ssn = SsnTokens(f"{i:032x}", tuple(f"{i:031x}{d}" for d in range(MASKED_TOKEN_COUNT)))
     return Identity(first_name=FIRST[i % 7], last_name=LAST[(i * 5) % 6],
                     dob=date(1950, 1, 1) + timedelta(days=i * 41), ssn=ssn)  # fmt: skip
 

@@ -12,6 +12,7 @@ from helpers import auth, pointer
 from lpx.client.keys import NetworkKeys
 from lpx.client.ssn import tokenize
 from lpx.client.tokenizer import create_app
+from lpx.domain.records import MASKED_TOKEN_COUNT
 
 HUB = "http://hub.example"
 PERSON = {"first_name": "William", "last_name": "Garcia Lopez", "dob": "1980-03-05"}
@@ -34,7 +35,7 @@ def test_the_tokenizer_answers_tokens_to_the_hubs_console_only() -> None:
     assert preflight.status_code == 400
     decoy = client.post("/tokenize", json={"ssn5": "99999", **PERSON}).json()
     assert decoy["full"] != tokenize("12345", keys).full
-    assert len(decoy["masked"]) == 5
+    assert len(decoy["masked"]) == MASKED_TOKEN_COUNT
 
 
 def test_the_tokenizer_refuses_bad_input_without_echoing_it() -> None:

@@ -11,6 +11,7 @@ from lpx.client.files import COLUMNS, SHAPE_KEY
 from lpx.client.keys import NetworkKeys
 from lpx.client.rows import InvalidRow, RowError, parse_row
 from lpx.client.ssn import ssn_tokens_for
+from lpx.domain.records import MASKED_TOKEN_COUNT
 
 KEYS = NetworkKeys.generate()
 ROW = {
@@ -72,7 +73,7 @@ def test_no_ssn_sends_the_decoy_like_any_token_set(no_ssn: str) -> None:
     assert pointer["ssn"] == {"full": decoy.full, "masked": list(decoy.masked)}
     real = parse_row(2, ROW, KEYS)["ssn"]
     assert pointer["ssn"] != real
-    assert len(pointer["ssn"]["masked"]) == len(real["masked"]) == 5
+    assert len(pointer["ssn"]["masked"]) == len(real["masked"]) == MASKED_TOKEN_COUNT
 
 
 @pytest.mark.parametrize(

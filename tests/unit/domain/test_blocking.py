@@ -16,7 +16,7 @@ from lpx.domain.blocking import (
 from lpx.domain.profile import MatchProfile
 from lpx.domain.records import Identity, SsnTokens
 
-SSN = SsnTokens("a" * 32, tuple(c * 32 for c in "01234"))
+SSN = SsnTokens("a" * 32, tuple(c * 32 for c in "0123"))
 STORED = Identity("William", "Garcia Lopez", date(1980, 3, 5), ssn=SSN,
                   aka_names=("William Ortiz",))  # fmt: skip
 

@@ -7,9 +7,18 @@ from datetime import date
 import pytest
 
 from lpx.domain.policy import OptionalField, UploadPolicy
-from lpx.domain.records import Card, CardType, Identity, PointerRecord, Sex, SsnTokens, Status
+from lpx.domain.records import (
+    MASKED_TOKEN_COUNT,
+    Card,
+    CardType,
+    Identity,
+    PointerRecord,
+    Sex,
+    SsnTokens,
+    Status,
+)
 
-TOKENS = SsnTokens("a" * 32, tuple(f"{i}" * 32 for i in range(5)))
+TOKENS = SsnTokens("a" * 32, tuple(f"{i}" * 32 for i in range(MASKED_TOKEN_COUNT)))
 
 
 def record(card_type: CardType = CardType.DL, real_id: bool = True,
