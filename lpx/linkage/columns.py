@@ -7,7 +7,9 @@ instead (names repeat heavily: a million records carry a few thousand given name
 the very same normalization functions, and gathered back per record by index.
 
 Rows are read leniently, as :mod:`lpx.linkage.records` does for ``lpx model train``: a
-missing or unreadable date of birth is marked (``dob_missing``) and compares as ``null``;
+missing or unreadable date of birth is marked (``dob_missing``) and compares as ``null``
+(a date the calendar lacks, 1945-04-93, is marked too but compares by its digits:
+:func:`lpx.linkage.records.keyed_digits`);
 the decoy of a record without SSN is derived from a per-record sentinel date.
 
 SSN tokens are kept as the plain SSN-5 value (and its one-digit-masked forms) rather than
@@ -21,6 +23,7 @@ vocabulary of strings, so two key parts are equal exactly when their strings are
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,9 +31,10 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 
-from lpx.client.files import read_rows
+from lpx.client.files import COLUMNS, detect_format, read_rows
 from lpx.client.keys import NetworkKeys
 from lpx.client.ssn import decoy_value, has_ssn
 from lpx.domain.names import (
@@ -44,7 +48,8 @@ from lpx.domain.names import (
 from lpx.domain.profile import AkaName, MatchProfile
 from lpx.domain.records import MASKED_TOKEN_COUNT, Sex
 from lpx.domain.vectorized import NameArrays, ProfileArrays
-from lpx.linkage.records import parse_dob, sentinel_dob
+from lpx.linkage.coded import Givens, PairCodes, Shorts, Surnames
+from lpx.linkage.records import keyed_digits, parse_dob, sentinel_dob
 
 _SEXES = {"F": Sex.FEMALE.value, "M": Sex.MALE.value}  # "X" (unspecified) compares as null
 _PARTS = 3  # as vectorized._PARTS: surname parts held in the arrays
@@ -93,6 +98,8 @@ class RecordColumns:
     swapped: Readings
     aka_keys: tuple[Ints, Ints, Ints]  # (record, aka last[:2] id, aka phonetic id)
     ssn_value: Ints  # SSN-5 (or decoy) as an integer, -1 without tokens
+    calendar_dob: Ints  # as ``arrays.dob`` without the keyed digits of impossible dates
+    codes: PairCodes  # the profile columns as integer codes, for scoring (lpx.linkage.coded)
     # What the arrays do not carry, for :meth:`profile`:
     aka: dict[int, tuple[AkaName, ...]] = field(default_factory=dict)
     first_phonetic: list[str] = field(default_factory=list)
@@ -103,8 +110,10 @@ class RecordColumns:
 
     @property
     def dob(self) -> Ints:
-        """Birth dates as yyyymmdd, -1 when unknown."""
-        return self.arrays.dob
+        """Birth dates as yyyymmdd, -1 when unknown: what blocking and training keys read.
+        Impossible dates count as unknown here (the hub holds none); only the comparison
+        columns carry their digits."""
+        return self.calendar_dob
 
     def profile(self, i: int) -> MatchProfile:
         """Record ``i`` as the ``MatchProfile`` the hub would store (tokens as plain values)."""
@@ -113,7 +122,7 @@ class RecordColumns:
         name = NormalizedName(str(n.first[i]), str(a.middle[i]), str(n.last[i]), parts,
                               str(a.suffix[i]), str(n.root[i]), self.first_phonetic[i],
                               str(n.last_phonetic[i]))  # fmt: skip
-        d = int(a.dob[i])
+        d = int(self.dob[i])
         masked = tuple(m for m in a.masked[i].tolist() if m)
         return MatchProfile(name, date(d // 10000, d // 100 % 100, d % 100) if d >= 0 else None,
                             str(a.sex[i]), str(a.ssn[i]), masked,
@@ -161,10 +170,67 @@ class _Raw:
     ssn: list[str] = field(default_factory=list)
 
 
+# _Raw field <- file column, and whether the value is stripped.
+_RAW_COLUMNS = (("ids", "record_id", True), ("first", "first_name", True),
+                ("last", "last_name", True), ("middle", "middle_name", True),
+                ("suffix", "suffix", True), ("aka", "aka_names", False), ("dob", "dob", False),
+                ("sex", "sex", False), ("ssn", "ssn_last5", True))  # fmt: skip
+
+
+def _arrow_csv(path: Path) -> dict[str, list[str]] | None:
+    """The columns of a well-formed CSV file, parsed by pyarrow (a C parser, several times
+    faster than one dict per row), or None when the file is not plain (another format, a
+    header the row reader would reject, a row of the wrong width, bad UTF-8): the row
+    reader then reads it and reports its problems as it always does."""
+    if detect_format(path) != "csv" or not path.is_file():
+        return None
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle, strict=True)
+            header = next(reader)
+            if reader.line_num != 1:
+                return None
+    except (OSError, UnicodeDecodeError, csv.Error, StopIteration):
+        return None
+    names = [h.strip() for h in header]
+    if len(set(names)) != len(names) or not set(COLUMNS) <= set(names):
+        return None
+    raw_name = dict(zip(names, header, strict=True))
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in header},
+                include_columns=[raw_name[c] for _, c, _ in _RAW_COLUMNS],
+            ),
+        )
+    except (OSError, pa.ArrowException):
+        return None
+    out: dict[str, list[str]] = {}
+    for name, column, strip in _RAW_COLUMNS:
+        # Each distinct value becomes one Python string (stripped once), shared by its rows.
+        coded = table.column(raw_name[column]).combine_chunks().dictionary_encode()
+        distinct = coded.dictionary.to_pylist()
+        values = np.empty(len(distinct), dtype=object)
+        values[:] = [v.strip() for v in distinct] if strip else distinct
+        out[name] = values[coded.indices.to_numpy(zero_copy_only=False)].tolist()
+    return out
+
+
 def _read(files: Iterable[Path], progress: Callable[[int], None] | None) -> _Raw:
     raw = _Raw()
     for source, path in enumerate(files):
         raw.files.append(path.name)
+        fast = _arrow_csv(path)
+        if fast is not None:
+            raw.source.extend([source] * len(fast["ids"]))
+            for name, values in fast.items():
+                getattr(raw, name).extend(values)
+            if progress is not None:
+                progress(len(raw.ids))
+            continue
         for _line, row in read_rows(path):
             raw.source.append(source)
             raw.ids.append(row.get("record_id", "").strip())
@@ -211,6 +277,61 @@ def _ssn_values(raw: _Raw, dob: Ints, keys: NetworkKeys, decoys: bool) -> Ints:
             record = f"{raw.files[raw.source[i]]}/{raw.ids[i]}"
             value[i] = int(decoy_value(raw.first[i], raw.last[i], when, keys, aka, record))
     return value
+
+
+def _coded(values: Sequence[str], ids: dict[str, int]) -> Ints:
+    """The id of each value in ``ids`` (new values added), "" being 0."""
+    return np.array([ids.setdefault(v, len(ids)) for v in values], dtype=np.int64)
+
+
+def _field_codes(values: list[str], code: Ints) -> tuple[Ints, list[str]]:
+    """Per-record ids ("" is 0) of a field given as its distinct normalized ``values`` and
+    each record's index into them, and the values by id."""
+    ids: dict[str, int] = {"": 0}
+    return _coded(values, ids)[code], list(ids)
+
+
+def _pair_codes(
+    given: tuple[list[str], list[str], Ints],
+    given_sw: tuple[list[str], list[str], Ints],
+    family: tuple[list[tuple[str, ...]], list[str], Ints],
+    family_sw: tuple[list[tuple[str, ...]], list[str], Ints],
+    others: tuple[tuple[list[str], Ints], tuple[list[str], Ints], tuple[list[str], Ints]],
+    dob: Ints, ssn: Ints, masked: Ints, aka: dict[int, tuple[AkaName, ...]],
+) -> PairCodes:  # fmt: skip
+    """The columns as :class:`PairCodes`. Each reading comes as (distinct values, what the
+    comparison reads of each, per-record index into them); all readings of a name (and
+    the AKA names, as ``name_levels`` reads them) share one vocabulary."""
+    g_ids: dict[tuple[str, str], int] = {("", ""): 0}  # (given name, its root)
+
+    def given_ids(names: list[str], root: list[str], code: Ints) -> Ints:
+        return np.array([g_ids.setdefault(k, len(g_ids)) for k in zip(names, root, strict=True)],
+                        np.int64)[code]  # fmt: skip
+
+    s_ids: dict[tuple[tuple[str, ...], str], int] = {((), ""): 0}  # (parts, phonetic)
+
+    def family_ids(parts: list[tuple[str, ...]], ph: list[str], code: Ints) -> Ints:
+        return np.array([s_ids.setdefault(k, len(s_ids)) for k in zip(parts, ph, strict=True)],
+                        np.int64)[code]  # fmt: skip
+
+    first, first_sw = given_ids(*given), given_ids(*given_sw)
+    last, last_sw = family_ids(*family), family_ids(*family_sw)
+    n = len(dob)
+    aka_count = np.zeros(n, np.int64)
+    owners = sorted(aka)
+    aka_count[owners] = [len(aka[i]) for i in owners]
+    akas = [x for i in owners for x in aka[i]]
+    aka_first = given_ids([x.first for x in akas], [""] * len(akas), np.arange(len(akas)))
+    aka_last = family_ids([(x.last,) for x in akas], [x.last_phonetic for x in akas],
+                          np.arange(len(akas)))  # fmt: skip
+    middle, middles = _field_codes(*others[0])
+    return PairCodes(
+        Givens.of([g for g, _ in g_ids], [r for _, r in g_ids]),
+        Surnames.of([p for p, _ in s_ids], [ph for _, ph in s_ids]), Shorts.of(middles),
+        first, last, first_sw, last_sw, middle, _field_codes(*others[1])[0],
+        _field_codes(*others[2])[0], dob, ssn, masked,
+        np.cumsum(aka_count) - aka_count, aka_count, aka_first, aka_last,
+    )  # fmt: skip
 
 
 def read_columns(
@@ -263,6 +384,8 @@ def read_columns(
     dob_of = np.array([p.year * 10000 + p.month * 100 + p.day if p else -1 for p in parsed],
                       dtype=np.int64)  # fmt: skip
     dob = dob_of[dcode] if n else np.empty(0, np.int64)
+    keyed_of = np.array([keyed_digits(d) for d in dvals], dtype=np.int64)
+    compared = np.maximum(dob_of, keyed_of)[dcode] if n else dob  # the calendar's, or digits
 
     ssn = _ssn_values(raw, dob, keys, decoys)
     masked = _masked_codes(ssn)
@@ -275,12 +398,15 @@ def read_columns(
     has_aka = np.zeros(n, dtype=bool)
     has_aka[list(aka)] = True
 
+    m_norm = [compact(m) for m in mvals]
+    s_norm = [normalize_suffix(s) if s else "" for s in svals]
+    x_norm = [_SEXES.get(x, "") for x in xvals]
     arrays = ProfileArrays(
-        np.full(n, None, dtype=object), straight, swapped, _strs(
-            [compact(m) for m in mvals])[mcode] if n else _strs([]),
-        _strs([normalize_suffix(s) if s else "" for s in svals])[scode] if n else _strs([]),
-        _strs([_SEXES.get(x, "") for x in xvals])[xcode] if n else _strs([]),
-        dob,
+        np.full(n, None, dtype=object), straight, swapped,
+        _strs(m_norm)[mcode] if n else _strs([]),
+        _strs(s_norm)[scode] if n else _strs([]),
+        _strs(x_norm)[xcode] if n else _strs([]),
+        compared,
         np.where(ssn >= 0, ssn.astype("<U7"), ""),
         np.where(masked >= 0, masked.astype("<U7"), ""),
         has_aka,
@@ -310,6 +436,11 @@ def read_columns(
             rec.append(i)
             l2.append(vocab(a.last[:2]) if len(a.last) >= 2 else 0)
             lp.append(vocab(a.last_phonetic))
+    codes = _pair_codes(
+        (f_norm, f_root, fcode), (l_sw_first, l_sw_root, lcode),
+        (l_parts, l_ph, lcode), (f_sw_parts, [phonetic(v) for v in f_sw_last], fcode),
+        ((m_norm, mcode), (s_norm, scode), (x_norm, xcode)), compared, ssn, masked, aka,
+    )  # fmt: skip
     long_parts = {i: l_parts[int(lcode[i])] for i in np.flatnonzero(straight.many_parts).tolist()}
     if progress is not None:
         progress(n)
@@ -317,6 +448,6 @@ def read_columns(
         files=raw.files, source=np.array(raw.source, dtype=np.int16), record_ids=raw.ids,
         dob_missing=(dob < 0).tolist(), arrays=arrays, straight=straight_r, swapped=swapped_r,
         aka_keys=(np.array(rec, np.int64), np.array(l2, np.int64), np.array(lp, np.int64)),
-        ssn_value=ssn, aka=aka, first_phonetic=[f_ph[c] for c in fcode.tolist()],
-        long_parts=long_parts,
+        ssn_value=ssn, calendar_dob=dob, codes=codes, aka=aka,
+        first_phonetic=[f_ph[c] for c in fcode.tolist()], long_parts=long_parts,
     )  # fmt: skip

@@ -47,6 +47,26 @@ def parse_dob(text: str) -> date | None:
         return None
 
 
+def keyed_digits(text: str) -> int:
+    """yyyymmdd of a date written YYYY-MM-DD that the calendar lacks (1945-04-93), or -1.
+
+    A clerk who keys 1945-04-93 for 1945-04-03, or 1945-13-04 for 13 April into a
+    month-first form, made the slip the ``one_digit`` and ``day_month_swapped`` levels
+    model; dropping the date would throw that evidence away. The array engine compares
+    such digits like any date (:func:`lpx.domain.vectorized._dob_levels` reads yyyymmdd
+    integers). A month or day of ``00`` is a placeholder for "unknown", not a slip, so it
+    stays unknown: two records sharing ``1980-00-00`` must not agree on a birth date.
+    The hub refuses such dates (a pointer's DOB is a date), so only offline files have them.
+    """
+    value = text.strip()
+    if len(value) != 10 or value[4] != "-" or value[7] != "-":
+        return -1
+    digits = value[:4] + value[5:7] + value[8:]
+    if not (digits.isascii() and digits.isdigit()) or "00" in (digits[4:6], digits[6:]):
+        return -1
+    return int(digits) if parse_dob(value) is None else -1
+
+
 @dataclass(slots=True)
 class RecordTable:
     """Every record of a run, by index: where it came from and its profile."""

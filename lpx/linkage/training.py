@@ -5,7 +5,9 @@ The recipe is the domain's own (:func:`lpx.domain.training.fit_model`: u from ra
 pairs, m by EM on the pairs of the two training rules, λ, name frequencies); only the
 sampling of the rules' block pairs is done with numpy over integer keys instead of a
 dictionary of Python lists, and the levels come from the record columns. A test holds
-the result equal to ``train_model`` on the same records.
+the result equal to ``train_model`` on the same records: a DOB the calendar lacks, which
+scoring compares by its digits (:func:`lpx.linkage.records.keyed_digits`), trains as the
+unknown DOB its profile holds (:func:`calendar_levels`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from numpy.typing import NDArray
 
 from lpx.domain.model import MatchModel
 from lpx.domain.training import DOB_RULE, MAX_GROUP, NAME_RULE, Progress, fit_model
+from lpx.domain.vectorized import LEVELS, Levels
 from lpx.linkage.columns import RecordColumns
 from lpx.linkage.scoring import pair_levels
 
@@ -33,26 +36,41 @@ def block_pairs(keys: Ints, cap: int, rng: np.random.Generator) -> tuple[Ints, I
     rank = np.empty(len(first), np.int64)
     rank[np.argsort(first, kind="stable")] = np.arange(len(first))
     order = rows[np.lexsort((rows, rank[group]))]  # by group rank, then record index
-    starts = np.concatenate([[0], np.cumsum(size[np.argsort(rank)])[:-1]])
     sizes = size[np.argsort(rank)]
-    parts: list[tuple[Ints, Ints, Ints]] = []
-    for s in range(2, MAX_GROUP + 1):
-        at = np.flatnonzero(sizes == s)
-        if len(at) == 0:
-            continue
-        members = order[starts[at][:, None] + np.arange(s)]
-        x, y = np.triu_indices(s, 1)
-        parts.append((np.repeat(at, len(x)), members[:, x].ravel(), members[:, y].ravel()))
-    if not parts:
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    # Pairs in that order are numbered; a sample draws numbers, and only the drawn pairs
+    # are built (a common DOB at a million records makes tens of millions of pairs).
+    counts = np.where((sizes >= 2) & (sizes <= MAX_GROUP), sizes * (sizes - 1) // 2, 0)
+    ends = np.cumsum(counts)
+    total = int(ends[-1])
+    if total == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    g = np.concatenate([p[0] for p in parts])
-    sort = np.argsort(g, kind="stable")
-    aa = np.concatenate([p[1] for p in parts])[sort]
-    bb = np.concatenate([p[2] for p in parts])[sort]
-    if len(aa) > cap:
-        keep = rng.choice(len(aa), cap, replace=False)
-        aa, bb = aa[keep], bb[keep]
+    pos = rng.choice(total, cap, replace=False) if total > cap else np.arange(total)
+    g = np.searchsorted(ends, pos, side="right")
+    t = pos - (ends[g] - counts[g])  # the pair's place within its group
+    s = sizes[g]
+    x, y = np.empty(len(pos), np.int64), np.empty(len(pos), np.int64)
+    for m in np.unique(s).tolist():
+        at = np.flatnonzero(s == m)
+        tx, ty = np.triu_indices(m, 1)  # a group's pairs in row order
+        x[at], y[at] = tx[t[at]], ty[t[at]]
+    aa, bb = order[starts[g] + x], order[starts[g] + y]
     return aa, bb
+
+
+def calendar_levels(records: RecordColumns, a: Ints, b: Ints) -> Levels:
+    """:func:`pair_levels`, with a DOB the calendar lacks read as unknown, as its profile
+    has it: DOB ``null``, and so never the SSN ``conflict`` (which needs the DOB exact;
+    ``lpx.domain.comparison.ssn_in_context``). The m and u of the DOB levels are then
+    those of real dates, and the model the one ``train_model`` estimates."""
+    lv = pair_levels(records, a, b)
+    keyed = (records.dob < 0) & (records.arrays.dob >= 0)
+    rows = keyed[a] | keyed[b]
+    if rows.any():
+        lv["dob"][rows] = LEVELS["dob"].index("null")
+        conflict = rows & (lv["ssn"] == LEVELS["ssn"].index("conflict"))
+        lv["ssn"][conflict] = LEVELS["ssn"].index("else")
+    return lv
 
 
 def train(records: RecordColumns, base: MatchModel | None = None, *,
@@ -62,11 +80,11 @@ def train(records: RecordColumns, base: MatchModel | None = None, *,
     s = records.straight
     full = (s.first != 0) & (s.last != 0)
     name_keys = np.where(full, s.first * (int(s.last.max(initial=0)) + 1) + s.last, -1)
-    name = records.arrays.name
+    c = records.codes  # each name's string once, shared by its records
     return fit_model(
-        len(records), lambda a, b: pair_levels(records, a, b),
+        len(records), lambda a, b: calendar_levels(records, a, b),
         ((lambda rng: block_pairs(name_keys, max_pairs, rng), NAME_RULE),
          (lambda rng: block_pairs(records.dob, max_pairs, rng), DOB_RULE)),
-        names=lambda: (name.first.tolist(), name.last.tolist()),
+        names=lambda: (c.givens.text[c.first].tolist(), c.surnames.text[c.last].tolist()),
         base=base, random_pairs=random_pairs, seed=seed, version=version, progress=progress,
     )  # fmt: skip

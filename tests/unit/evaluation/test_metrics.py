@@ -44,10 +44,12 @@ def test_best_f1_never_cuts_inside_a_tie() -> None:
     assert best.tp + best.fp in (1, 3)
 
 
-def test_febrl_dates_are_mapped_or_marked_missing() -> None:
+def test_febrl_dates_are_mapped_as_keyed_or_marked_missing() -> None:
     assert febrl_dob("19151111") == "1915-11-11"
-    assert febrl_dob("19470231") == ""  # not a real date
+    # Not a real date, but FEBRL's keying slip of one: kept, for its digits to compare.
+    assert febrl_dob("19470231") == "1947-02-31"
     assert febrl_dob(float("nan")) == ""
+    assert febrl_dob("1947023") == ""
 
 
 def test_synth_dir_truth_is_every_pair_of_a_person(tmp_path: Path) -> None:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from lpx.client.files import COLUMNS
 from lpx.client.keys import NetworkKeys
@@ -17,11 +19,11 @@ from lpx.domain.linkage import rank
 from lpx.domain.model import FIELDS
 from lpx.domain.profile import MatchProfile
 from lpx.domain.training import _block_pairs, train_model
-from lpx.domain.vectorized import ProfileArrays, levels
+from lpx.domain.vectorized import LEVELS, ProfileArrays, levels
 from lpx.linkage import RecordColumns, RecordTable, read_columns, read_records
 from lpx.linkage.candidates import candidate_pairs, connection
 from lpx.linkage.scoring import Weights, pair_levels, score_pairs
-from lpx.linkage.training import block_pairs, train
+from lpx.linkage.training import block_pairs, calendar_levels, train
 from lpx.synth import write_files
 
 Both = tuple[RecordTable, RecordColumns]
@@ -110,6 +112,11 @@ def test_levels_and_weights_are_the_online_engines(both: Both) -> None:
     rng = np.random.default_rng(3)  # candidate pairs plus random ones (mostly "else")
     a = np.concatenate([a, rng.integers(0, len(new), 3000)])
     b = np.concatenate([b, (a[-3000:] + rng.integers(1, len(new), 3000)) % len(new)])
+    # E2's DOB (1980-02-31) is no date: the hub refuses it, so there is no online weight to
+    # agree with; offline it compares by its digits (test_impossible_dates_compare_...).
+    hub_holds = ~_keyed_only(new)
+    assert hub_holds.sum() == len(new) - 1
+    a, b = a[hub_holds[a] & hub_holds[b]], b[hub_holds[a] & hub_holds[b]]
     hub = ProfileArrays.of(old.profiles)
     for x, y in ((a, b), (b, a)):
         want, got = levels(hub.take(x), hub.take(y)), pair_levels(new, x, y)
@@ -124,6 +131,60 @@ def test_levels_and_weights_are_the_online_engines(both: Both) -> None:
             assert max(s.weight for s in online) == round(float(w[i]), 3)
         else:
             assert w[i] < model.possible_threshold
+
+
+def _keyed_only(records: RecordColumns) -> NDArray[np.bool_]:
+    """Records whose DOB the calendar lacks: unknown to blocking, compared by digits."""
+    keyed: NDArray[np.bool_] = (records.dob < 0) & (records.arrays.dob >= 0)
+    return keyed
+
+
+def test_impossible_dates_compare_by_their_digits_and_block_as_unknown(
+    tmp_path: Path, both: Both
+) -> None:
+    """A keying slip that leaves no calendar date (1980-02-31 for 1980-02-13) still says
+    which date was meant: it compares as the slip it is, while blocking, training and the
+    profile treat it as the unknown DOB the record path gives it."""
+    old, new = both
+    rows = [("K1", "1980-02-13", "12345"), ("K2", "1980-02-31", "12345"),
+            ("K3", "1980-13-02", "12345"), ("K4", "1980-00-00", "12345"),
+            ("K5", "", "12345"), ("K6", "1980-02-31", "54321")]  # fmt: skip
+    path = tmp_path / "K.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for rid, dob, ssn in rows:
+            writer.writerow(dict.fromkeys(COLUMNS, "") | {
+                "record_id": rid, "first_name": "Ann", "last_name": "Lee", "dob": dob,
+                "ssn_last5": ssn})  # fmt: skip
+    keys = NetworkKeys.generate()
+    cols, table = read_columns([path], keys), read_records([path], keys)
+    assert cols.dob_missing == table.dob_missing == [False, True, True, True, True, True]
+    assert cols.dob.tolist() == [19800213, -1, -1, -1, -1, -1]
+    assert cols.arrays.dob.tolist() == [19800213, 19800231, 19801302, -1, -1, 19800231]
+    assert [cols.profile(i).dob for i in range(6)] == [p.dob for p in table.profiles]
+    a, b = np.array([1, 2, 3, 4, 5]), np.array([0, 0, 0, 0, 1])
+    scored = pair_levels(cols, a, b)
+    # A month of 13 is a day keyed into a month-first form; 00 is a placeholder, unknown.
+    want = ["one_digit", "day_month_swapped", "null", "null", "exact"]
+    assert [LEVELS["dob"][x] for x in scored["dob"]] == want
+    assert LEVELS["ssn"][scored["ssn"][4]] == "conflict"  # names and digits equal
+    # Training reads them as the profiles do: unknown, so never a conflict either.
+    trained = calendar_levels(cols, a, b)
+    assert [LEVELS["dob"][x] for x in trained["dob"]] == ["null"] * 5
+    assert [LEVELS["ssn"][x] for x in trained["ssn"]] == ["exact"] * 4 + ["else"]
+    # Blocking: the candidates of the file with those dates emptied.
+    blank = tmp_path / "blank" / "K.csv"
+    blank.parent.mkdir()
+    blank.write_text(path.read_text().replace("1980-02-31", "").replace("1980-13-02", "")
+                     .replace("1980-00-00", ""))  # fmt: skip
+    with connection() as con:
+        want = candidate_pairs(con, read_columns([blank], keys))
+        got_pairs = candidate_pairs(con, cols)
+    assert all(np.array_equal(x, y) for x, y in zip(want, got_pairs, strict=True))
+    # The EDGE row E2 (1980-02-31): blocks as unknown, like the record path's profile.
+    assert _keyed_only(new).tolist().count(True) == 1
+    assert old.profiles[new.record_ids.index("E2")].dob is None
 
 
 def test_training_gives_train_models_model(both: Both) -> None:
