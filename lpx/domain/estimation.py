@@ -91,6 +91,24 @@ class EmResult:
     iterations: int
 
 
+
+def _distinct_vectors(
+    columns: list[NDArray[np.integer]], radix: list[int]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The distinct rows of the level columns, in lexicographic order, and their counts.
+
+    Same result as ``np.unique(np.stack(columns, 1), axis=0, return_counts=True)``; each row
+    is coded as one mixed-radix integer first (levels are small), which is ~10x faster.
+    """
+    code = np.zeros(len(columns[0]) if columns else 0, dtype=np.int64)
+    for col, r in zip(columns, radix, strict=True):
+        code = code * r + col.astype(np.int64)
+    codes, counts = np.unique(code, return_counts=True)
+    vectors = np.empty((len(codes), len(columns)), dtype=np.int64)
+    for j in range(len(columns) - 1, -1, -1):
+        codes, vectors[:, j] = np.divmod(codes, radix[j])
+    return vectors, counts
+
 def expectation_maximisation(
     lv: Levels, fields: tuple[str, ...], names: dict[str, tuple[str, ...]], model: MatchModel,
     u: Table, *, iterations: int = 50, prior_strength: float = 5.0, tol: float = 1e-6,
@@ -100,8 +118,7 @@ def expectation_maximisation(
     m, null = _start(model, names, 0), _is_null(names, model)
     m0 = {f: m[f].copy() for f in fields}
     pinned = {f: np.array([(f, lv) in TIED_U for lv in names[f]]) for f in fields}
-    matrix = np.stack([lv[f].astype(np.int64) for f in fields], axis=1)
-    vectors, counts = np.unique(matrix, axis=0, return_counts=True)
+    vectors, counts = _distinct_vectors([lv[f] for f in fields], [len(names[f]) for f in fields])
     counts = counts.astype(np.float64)
     share = 0.1
     done = 0

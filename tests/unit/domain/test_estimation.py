@@ -6,10 +6,13 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lpx.domain.estimation import (
     FIXED_FIELDS,
     M_FLOOR,
+    _distinct_vectors,
     assemble,
     estimate_u,
     expectation_maximisation,
@@ -138,3 +141,17 @@ def test_em_keeps_the_ssn_conflict_share_it_cannot_learn() -> None:
     start = np.array([model.mu["ssn"][x][0] for x in LEVELS["ssn"][1:]])
     assert result.m["ssn"][conflict] == pytest.approx(start[conflict - 1] / start.sum())
     assert result.m["ssn"][1:].sum() == pytest.approx(1.0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(2, 7), min_size=1, max_size=8), st.integers(0, 400), st.integers(0))
+def test_distinct_vectors_are_numpys_unique_rows(radix: list[int], rows: int, seed: int) -> None:
+    """The mixed-radix coding gives exactly ``np.unique(axis=0)``: same rows, order, counts."""
+    rng = np.random.default_rng(seed)
+    columns = [rng.integers(0, r, rows).astype(np.int8) for r in radix]
+    vectors, counts = _distinct_vectors(columns, radix)
+    expected, expected_counts = np.unique(
+        np.stack([c.astype(np.int64) for c in columns], axis=1), axis=0, return_counts=True
+    )
+    assert np.array_equal(vectors, expected.reshape(-1, len(radix)))
+    assert np.array_equal(counts, expected_counts)
