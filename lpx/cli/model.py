@@ -1,6 +1,6 @@
 """``lpx model train``: estimate the match model from data and write it as versioned JSON.
 
-Thin wrapper over :func:`lpx.domain.training.train_model` (u from random pairs, m by EM,
+Thin wrapper over the shared training recipe (u from random pairs, m by EM,
 λ, name frequency tables). ``lpx model train FILES... --out M.json`` reads license files
 in the state layout, the way ``lpx dedupe`` does; ``--from-hub`` reads the pointers the hub
 holds through :class:`lpx.services.model_training.ModelTrainingService` (opened as a search
@@ -23,8 +23,9 @@ from rich.console import Console
 from lpx.cli.dedupe import load_model, stage_progress
 from lpx.client.files import FileFormatError
 from lpx.domain.model import MatchModel
-from lpx.domain.training import STEPS, train_model
-from lpx.linkage.records import read_records
+from lpx.domain.training import STEPS
+from lpx.linkage.columns import read_columns
+from lpx.linkage.training import train as train_columns
 
 model_app = typer.Typer(help="Train and inspect the match model.", no_args_is_help=True)
 
@@ -97,14 +98,14 @@ def train(
         if out is None:
             raise typer.BadParameter("give --out for the model file")
         try:
-            records = read_records(files or [])
+            records = read_columns(files or [])
         except FileFormatError as exc:
             raise typer.BadParameter(str(exc)) from exc
         if len(records) < 2:
             raise typer.BadParameter("the files hold fewer than two records")
         with stage_progress(console) as progress:
-            model = train_model(
-                records.profiles,
+            model = train_columns(
+                records,
                 base,
                 random_pairs=random_pairs,
                 seed=seed,
