@@ -27,6 +27,7 @@ from lpx.domain.comparison import JW_HIGH, JW_MID, name_levels
 from lpx.domain.model import FIELDS, MatchModel
 from lpx.domain.names import NormalizedName, _namer, name_variants
 from lpx.domain.profile import MatchProfile
+from lpx.domain.records import MASKED_TOKEN_COUNT
 
 LEVELS: dict[str, tuple[str, ...]] = {
     "first_name": ("null", "exact", "nickname", "jw_high", "jw_mid", "initial", "else"),
@@ -41,7 +42,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
 _FIRST_RANK = np.array([1, 6, 5, 4, 3, 2, 0])  # comparison._LEVEL_RANK, in LEVELS order
 _LAST_RANK = np.array([1, 6, 5, 4, 3, 3, 0])
 _PARTS = 3  # surname parts compared in arrays; longer surnames go the scalar way
-_MASKED = 5
+_MASKED = MASKED_TOKEN_COUNT
 
 Strs = NDArray[np.str_]
 Ints = NDArray[np.int64]

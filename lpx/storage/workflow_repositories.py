@@ -102,10 +102,11 @@ class MatchLookup:
         if not keys:
             return by_key, found
         with self.conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
-            cur.execute("SELECT block_key, pointer_pk FROM pointer_blocks "
-                        "WHERE block_key = ANY(%s::bigint[])", (_array(keys),))  # fmt: skip
+            cur.execute(NO_SEQSCAN)
+            cur.execute(BLOCK_ROWS_PG, (_array(keys),))
             for key, pk in cur.fetchall():
                 by_key.setdefault(key, []).append(pk)
+            cur.execute(SEQSCAN_BACK)
             pks = sorted({pk for v in by_key.values() for pk in v})
             cur.execute("SELECT pk, pointer_id, jurisdiction, record_id, real_id, status, "
                         "identity FROM pointers WHERE pk = ANY(%s::bigint[])",
@@ -115,6 +116,19 @@ class MatchLookup:
                 found[pk] = MatchCandidate(pointer_id, jurisdiction, record_id, bool(real_id),
                                            status, identity)  # fmt: skip
         return by_key, found
+
+
+# One index probe per key, whatever the statistics say. With ~35k keys per batch the planner
+# may cost the probes above a scan: at 200k pointers it read the whole of pointer_blocks
+# (~20 rows per pointer) in a parallel sequential scan for every batch, 0.4 s a batch and
+# growing with the hub. Sequential scans are switched off for this one statement only
+# (tests/integration/storage/test_batch_lookup_plan.py); the sorted key array is then
+# walked through the primary key by an index-only scan.
+BLOCK_ROWS_PG = (
+    "SELECT block_key, pointer_pk FROM pointer_blocks WHERE block_key = ANY(%s::bigint[])"
+)
+NO_SEQSCAN = "SET LOCAL enable_seqscan = off"
+SEQSCAN_BACK = "SET LOCAL enable_seqscan = on"
 
 
 def _array(values: Iterable[int]) -> str:

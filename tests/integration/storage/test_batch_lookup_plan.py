@@ -1,0 +1,81 @@
+"""Case opening looks up a whole batch's blocking keys (~35k per 1000 pointers) at once. The
+lookup must probe the ``pointer_blocks`` index key by key: a scan of the table would make
+every batch of a bulk load cost the whole hub (it did: ``block_key = ANY(array)`` with that
+many keys was planned as a parallel sequential scan of ~20 rows per stored pointer).
+
+The plan is read from the database with its statistics up to date, for the very statement
+and planner setting the repository sends (without the setting, PostgreSQL 15 plans these
+600 pointers and ~31k keys as a sequential scan).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+from sqlalchemy import Engine
+
+from lpx.auth.permissions import Role
+from lpx.auth.policy import Actor
+from lpx.bootstrap import Hub
+from lpx.domain.blocking import pointer_keys
+from lpx.domain.profile import MatchProfile
+from lpx.domain.records import Card, CardType, Identity, PointerRecord, Status
+from lpx.storage.uow import UnitOfWork
+from lpx.storage.workflow_repositories import BLOCK_ROWS_PG, NO_SEQSCAN, _array
+
+FIRST = ("William", "Maria", "James", "Ana", "Robert", "Linda", "Jose", "Mei")
+LAST = ("Garcia", "Smith", "Nguyen", "Johnson", "Lopez", "Kim", "Brown", "Patel")
+
+
+def _records(count: int) -> list[PointerRecord]:
+    return [
+        PointerRecord(
+            jurisdiction="CA", record_id=f"D{i:07d}",
+            identity=Identity(first_name=FIRST[i % 8], last_name=LAST[(i // 8) % 8],
+                              dob=date(1950 + i % 50, 1 + i % 12, 1 + i % 28)),
+            card=Card(CardType.DL, True, Status.ACTIVE),
+        )
+        for i in range(count)
+    ]  # fmt: skip
+
+
+def _batch_keys(hub: Hub, records: list[PointerRecord]) -> tuple[list[int], set[int]]:
+    """A batch-sized key list: every stored key plus as many keys that find nothing (most of
+    a real batch's keys miss), and the stored ones."""
+    stored = {k for r in records for k in hub.pointers._hash_keys(
+        pointer_keys(MatchProfile.of(r.identity)))}  # fmt: skip
+    rng = random.Random(4)
+    misses = {rng.randrange(-(2**63), 2**63) for _ in range(30_000)}
+    return sorted(stored | misses), stored
+
+
+def test_batch_lookup_probes_the_index_key_by_key(hub: Hub, engine: Engine) -> None:
+    actor = Actor("CA", "loader", frozenset({Role.RECORDS}), 0)
+    records = _records(600)
+    hub.pointers.cases = None
+    hub.pointers.upsert_batch(actor, records[:300])
+    hub.pointers.upsert_batch(actor, records[300:])
+    keys, stored = _batch_keys(hub, records)
+    with UnitOfWork(engine) as uow:
+        by_key, found = uow.matches.under_keys(keys)
+        assert set(by_key) == stored
+        assert {c.record_id for c in found.values()} == {r.record_id for r in records}
+        if engine.dialect.name == "sqlite":
+            [(statement, params)] = [(
+                "SELECT block_key, pointer_pk FROM pointer_blocks WHERE block_key IN "
+                f"({', '.join('?' * 500)})", tuple(keys[:500]))]  # fmt: skip
+            plan = [r[-1] for r in uow.conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
+                                                            params)]  # fmt: skip
+            assert any("SEARCH pointer_blocks USING" in line for line in plan), plan
+            assert not any(line.startswith("SCAN pointer_blocks") for line in plan), plan
+            return
+        uow.conn.exec_driver_sql("ANALYZE pointers, pointer_blocks")
+        with uow.conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
+            cur.execute(NO_SEQSCAN)  # as the repository runs it
+            cur.execute("EXPLAIN " + BLOCK_ROWS_PG, (_array(keys),))
+            plan = [r[0].strip() for r in cur.fetchall()]
+    text = "\n".join(plan)
+    assert "Seq Scan" not in text, text
+    assert any("Index" in line and "pointer_blocks" in line for line in plan), text
+    assert any(line.startswith("Index Cond: (block_key = ANY") for line in plan), text
