@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from lpx.domain.records import MASKED_TOKEN_COUNT
 from lpx.linkage.columns import Readings, RecordColumns
 
 Ints = NDArray[np.int64]
@@ -43,15 +44,22 @@ def _hash(rule: int, *parts: Ints) -> Ints:
 
 @dataclass(slots=True)
 class _Side:
-    """Keys of one side (pointer or inquiry) of one rule: hash and record index."""
+    """Keys of one side (pointer or inquiry) of one rule: hash and record index.
+    ``closed``: the other side has no key of the rule, so none of these can meet one and
+    they are not built."""
 
     keys: list[Ints] = field(default_factory=list)
     recs: list[Ints] = field(default_factory=list)
+    closed: bool = False
 
     def add(self, rule: int, rows: Ints, *parts: Ints) -> None:
-        if len(rows):
+        if len(rows) and not self.closed:
             self.keys.append(_hash(rule, *parts))
             self.recs.append(rows)
+
+    def copy(self, closed: bool = False) -> _Side:
+        """The keys so far (the arrays are shared, not copied)."""
+        return _Side(list(self.keys), list(self.recs), closed)
 
 
 # Rule codes; the dict only names them (the letters of lpx.domain.blocking).
@@ -142,8 +150,7 @@ def _ssn_keys(side: dict[str, _Side], r: Readings, c: RecordColumns, with_dob: b
         d = c.dob[x]
         side["S"].add(RULES["S"], x, ssn[x], d // 10000)
         side["T"].add(RULES["T"], x, ssn[x], d % 10000)
-        masked = c.arrays.masked
-        for col in range(masked.shape[1]):
+        for col in range(MASKED_TOKEN_COUNT):
             side["Q"].add(RULES["Q"], x, _masked_code(ssn[x], col), d)
 
 
@@ -155,14 +162,20 @@ def _masked_code(ssn: Ints, position: int) -> Ints:
 
 
 def _sides(c: RecordColumns) -> tuple[dict[str, _Side], dict[str, _Side]]:
-    """Pointer and inquiry keys of every record, by rule."""
-    ptr = {r: _Side() for r in RULES}
-    inq = {r: _Side() for r in RULES}
+    """Pointer and inquiry keys of every record, by rule.
+
+    A record's straight name keys at its own DOB and its SSN keys are both pointer and
+    inquiry keys: they are hashed once and shared by the two sides. An inquiry key of a
+    rule no pointer key has (the unknown-DOB rules, when every record has a DOB) can meet
+    nothing, so it is not built."""
+    common = {r: _Side() for r in RULES}
     known = np.flatnonzero(c.dob >= 0)
     own = _Dates(known, c.dob[known])
     unknown = np.flatnonzero(c.dob < 0)
+    _name_keys(common, c.straight, own)
+    _ssn_keys(common, c.straight, c, with_dob=True)
     # pointer_keys
-    _name_keys(ptr, c.straight, own)
+    ptr = {r: common[r].copy() for r in RULES}
     rec, l2, lp = c.aka_keys
     d = c.dob[rec]
     x = (d >= 0) & (l2 != 0)
@@ -170,16 +183,16 @@ def _sides(c: RecordColumns) -> tuple[dict[str, _Side], dict[str, _Side]]:
     x = (d >= 0) & (lp != 0)
     ptr["L"].add(RULES["L"], rec[x], lp[x], d[x])
     _unknown_dob_keys(ptr, c.straight, unknown, c.ssn_value)
-    _ssn_keys(ptr, c.straight, c, with_dob=True)
     # inquiry_keys (dob_free: offline every record probes the unknown-DOB rules)
-    _ssn_keys(inq, c.straight, c, with_dob=True)
+    inq = {r: common[r].copy(closed=not ptr[r].keys) for r in RULES}
     _ssn_keys(inq, c.swapped, c, with_dob=False)
     every = np.arange(len(c), dtype=np.int64)
     _unknown_dob_keys(inq, c.straight, every, c.ssn_value)
     _unknown_dob_keys(inq, c.swapped, every, None)
-    for dates in (own, _swapped_dates(c.dob)):
-        _name_keys(inq, c.straight, dates)
-        _name_keys(inq, c.swapped, dates)
+    _name_keys(inq, c.swapped, own)
+    swapped = _swapped_dates(c.dob)
+    _name_keys(inq, c.straight, swapped)
+    _name_keys(inq, c.swapped, swapped)
     return ptr, inq
 
 

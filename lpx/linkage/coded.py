@@ -93,6 +93,7 @@ class Surnames:
     phonetic: Ints  # id of the surname's metaphone, 0 when empty
     many: Bools  # more parts than the arrays hold
     tuples: NDArray[np.object_]  # every part, as a set, for the ``many`` ones
+    multi: Bools  # two parts or more
 
     @classmethod
     def of(cls, parts: Sequence[tuple[str, ...]], phonetics: Sequence[str]) -> Surnames:
@@ -110,7 +111,7 @@ class Surnames:
         for i in np.flatnonzero(many).tolist():
             tuples[i] = frozenset(part_ids(x) for x in parts[i])
         return cls(text, last, list(last_ids.ids), held, _Ids().many(phonetics), many,
-                   tuples)  # fmt: skip
+                   tuples, held[:, 1] != 0)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,41 +172,76 @@ def _nicknames(x: Ints, y: Ints) -> Bools:
     return found
 
 
-def first_levels(g: Givens, x: Ints, y: Ints) -> NDArray[np.int8]:
-    """``vectorized._first_levels`` for the given-name ids ``x`` (probe) and ``y``."""
+def _first_cheap(g: Givens, x: Ints, y: Ints) -> NDArray[np.int8]:
+    """``first_levels`` where no Jaro-Winkler is needed (null, exact, nickname); -1 elsewhere."""
     null = (x == 0) | (y == 0)
     exact = g.name[x] == g.name[y]
     nick = (g.root[x] != 0) & (g.root[x] == g.root[y])
     todo = np.flatnonzero(~(null | exact | nick))
     nick[todo] = _nicknames(g.nick[x[todo]], g.nick[y[todo]])
-    rest = todo[~nick[todo]]
-    jw = np.zeros(len(x))
-    jw[rest] = _jw(x[rest], y[rest], g.text)
-    initial = (g.short[x] | g.short[y]) & (g.initial[x] == g.initial[y])
-    return np.select([null, exact, nick, jw >= JW_HIGH, jw >= JW_MID, initial],
-                     [0, 1, 2, 3, 4, 5], 6).astype(np.int8)  # fmt: skip
+    lv = np.full(len(x), -1, np.int8)
+    lv[nick], lv[exact], lv[null] = 2, 1, 0  # the later condition wins, as in np.select
+    return lv
+
+
+def _first_rest(g: Givens, x: Ints, y: Ints, lv: NDArray[np.int8], rows: Ints,
+                jw: NDArray[np.float64] | None = None) -> None:  # fmt: skip
+    """Fill ``lv[rows]`` (rows ``_first_cheap`` left at -1): Jaro-Winkler (``jw``: the
+    rows' values, when already known), then initial."""
+    xs, ys = x[rows], y[rows]
+    jw = _jw(xs, ys, g.text) if jw is None else jw
+    initial = (g.short[xs] | g.short[ys]) & (g.initial[xs] == g.initial[ys])
+    lv[rows] = np.select([jw >= JW_HIGH, jw >= JW_MID, initial], [3, 4, 5], 6)
+
+
+def first_levels(g: Givens, x: Ints, y: Ints) -> NDArray[np.int8]:
+    """``vectorized._first_levels`` for the given-name ids ``x`` (probe) and ``y``."""
+    lv = _first_cheap(g, x, y)
+    _first_rest(g, x, y, lv, np.flatnonzero(lv < 0))
+    return lv
+
+
+def _last_cheap(s: Surnames, x: Ints, y: Ints) -> NDArray[np.int8]:
+    """``last_levels`` where no Jaro-Winkler is needed (null, exact, a shared part); -1
+    elsewhere."""
+    lx, ly = s.last[x], s.last[y]
+    null = (lx == 0) | (ly == 0)
+    exact = lx == ly
+    # Two one-part surnames share their part exactly when they are equal (exact, which
+    # ranks first), so parts are compared only where a side has two or more.
+    rows = np.flatnonzero(s.multi[x] | s.multi[y])
+    px, py = s.parts[x[rows]], s.parts[y[rows]]
+    some = np.zeros(len(rows), dtype=bool)
+    for i in range(_PARTS):
+        for j in range(_PARTS):
+            some |= (px[:, i] != 0) & (px[:, i] == py[:, j])
+    shared = np.zeros(len(x), dtype=bool)
+    shared[rows] = some
+    for k in np.flatnonzero(s.many[x] | s.many[y]).tolist():
+        tx, ty = s.tuples[x[k]], s.tuples[y[k]]
+        kx, ky = s.parts[x[k]], s.parts[y[k]]
+        shared[k] = bool((tx or frozenset(kx[kx != 0].tolist()))
+                         & (ty or frozenset(ky[ky != 0].tolist())))  # fmt: skip
+    lv = np.full(len(x), -1, np.int8)
+    lv[shared], lv[exact], lv[null] = 2, 1, 0
+    return lv
+
+
+def _last_rest(s: Surnames, x: Ints, y: Ints, lv: NDArray[np.int8], rows: Ints,
+               jw: NDArray[np.float64] | None = None) -> None:  # fmt: skip
+    """Fill ``lv[rows]`` (rows ``_last_cheap`` left at -1): Jaro-Winkler (``jw``: the
+    rows' values, when already known) and phonetic."""
+    xs, ys = x[rows], y[rows]
+    jw = _jw(xs, ys, s.text) if jw is None else jw
+    phon = (s.phonetic[xs] != 0) & (s.phonetic[xs] == s.phonetic[ys])
+    lv[rows] = np.select([jw >= JW_HIGH, phon, jw >= JW_MID], [3, 4, 5], 6)
 
 
 def last_levels(s: Surnames, x: Ints, y: Ints) -> NDArray[np.int8]:
     """``vectorized._last_levels`` for the surname ids ``x`` (probe) and ``y``."""
-    lx, ly = s.last[x], s.last[y]
-    null = (lx == 0) | (ly == 0)
-    exact = lx == ly
-    px, py = s.parts[x], s.parts[y]
-    shared = np.zeros(len(x), dtype=bool)
-    for i in range(_PARTS):
-        for j in range(_PARTS):
-            shared |= (px[:, i] != 0) & (px[:, i] == py[:, j])
-    for k in np.flatnonzero(s.many[x] | s.many[y]).tolist():
-        tx, ty = s.tuples[x[k]], s.tuples[y[k]]
-        shared[k] = bool((tx or frozenset(px[k][px[k] != 0].tolist()))
-                         & (ty or frozenset(py[k][py[k] != 0].tolist())))  # fmt: skip
-    rest = np.flatnonzero(~(null | exact | shared))
-    jw = np.zeros(len(x))
-    jw[rest] = _jw(x[rest], y[rest], s.text)
-    phon = (s.phonetic[x] != 0) & (s.phonetic[x] == s.phonetic[y])
-    return np.select([null, exact, shared, jw >= JW_HIGH, phon, jw >= JW_MID],
-                     [0, 1, 2, 3, 4, 5], 6).astype(np.int8)  # fmt: skip
+    lv = _last_cheap(s, x, y)
+    _last_rest(s, x, y, lv, np.flatnonzero(lv < 0))
+    return lv
 
 
 def _rank(first: NDArray[np.int8], last: NDArray[np.int8]) -> Ints:
@@ -213,55 +249,161 @@ def _rank(first: NDArray[np.int8], last: NDArray[np.int8]) -> Ints:
     return rank
 
 
-def name_levels(c: PairCodes, a: Ints, b: Ints) -> tuple[NDArray[np.int8], ...]:
+# The highest rank a level left to Jaro-Winkler can reach: jw_high, for either name.
+_OPEN_RANK = int(_FIRST_RANK[3])
+assert _OPEN_RANK == _LAST_RANK[3] == max(_FIRST_RANK[3:].max(), _LAST_RANK[3:].max())
+
+
+Hits = tuple[Ints, NDArray[np.int8], NDArray[np.int8], Ints]
+Reading = tuple[Ints, Ints, Ints, Ints]  # given ids compared, surname ids compared
+
+
+def _open(c: PairCodes, r: Reading, best: Ints) -> tuple[NDArray[np.int8], NDArray[np.int8],
+                                                          Ints]:  # fmt: skip
+    """A reading's cheap levels and the rows where it could still rank above ``best``: the
+    cheap levels bound its rank (a level left to Jaro-Winkler ranks at most jw_high), and
+    where that bound does not beat ``best`` the reading cannot be taken."""
+    fx, fy, lx, ly = r
+    f, la = _first_cheap(c.givens, fx, fy), _last_cheap(c.surnames, lx, ly)
+    bound = (np.where(f < 0, _OPEN_RANK, _FIRST_RANK[f])
+             + np.where(la < 0, _OPEN_RANK, _LAST_RANK[la]))  # fmt: skip
+    return f, la, np.flatnonzero(bound > best)
+
+
+def _close(
+    c: PairCodes, r: Reading, opened: tuple[NDArray[np.int8], NDArray[np.int8], Ints],
+    best: Ints, jw_first: NDArray[np.float64] | None = None,
+    jw_last: NDArray[np.float64] | None = None,
+) -> Hits:  # fmt: skip
+    """Rows where the opened reading ranks strictly above ``best``, with its levels and
+    rank there; Jaro-Winkler only on the rows still open (``jw_first``/``jw_last``: the
+    values by row, when already known)."""
+    fx, fy, lx, ly = r
+    f, la, live = opened
+    rows = live[f[live] < 0]
+    _first_rest(c.givens, fx, fy, f, rows, None if jw_first is None else jw_first[rows])
+    rows = live[la[live] < 0]
+    _last_rest(c.surnames, lx, ly, la, rows, None if jw_last is None else jw_last[rows])
+    rank = _rank(f[live], la[live])
+    better = rank > best[live]
+    hit = live[better]
+    return hit, f[hit], la[hit], rank[better]
+
+
+def _challenge(c: PairCodes, r: Reading, best: Ints) -> Hits:
+    """Rows where the reading ranks strictly above ``best`` (:func:`_open`, :func:`_close`)."""
+    return _close(c, r, _open(c, r, best), best)
+
+
+def _swapped(c: PairCodes, a: Ints, b: Ints) -> Reading:
+    """The probe ``a``'s name read family-first, against the candidate ``b``'s name."""
+    return c.first_sw[a], c.first[b], c.last_sw[a], c.last[b]
+
+
+def _straight(c: PairCodes, a: Ints, b: Ints) -> tuple[NDArray[np.int8], NDArray[np.int8]]:
+    """First and last levels of the names as written. Every test they make is symmetric
+    (equality, nickname equivalence in either direction, shared parts, initials, phonetic
+    keys, Jaro-Winkler), so ``(a, b)`` and ``(b, a)`` get the same levels."""
+    return first_levels(c.givens, c.first[a], c.first[b]), last_levels(c.surnames, c.last[a],
+                                                                       c.last[b])  # fmt: skip
+
+
+def name_levels(
+    c: PairCodes, a: Ints, b: Ints,
+    straight: tuple[NDArray[np.int8], NDArray[np.int8]] | None = None,
+    swapped: Hits | None = None,
+) -> tuple[NDArray[np.int8], ...]:  # fmt: skip
     """``comparison.name_levels`` of the record pairs: first, last and order levels of the
     best reading (straight, swapped, then each of the candidate's AKAs; ties keep the
-    earlier reading)."""
-    g, s = c.givens, c.surnames
-    fb, lb = c.first[b], c.last[b]
-    first, last = first_levels(g, c.first[a], fb), last_levels(s, c.last[a], lb)
-    first_sw, last_sw = first_levels(g, c.first_sw[a], fb), last_levels(s, c.last_sw[a], lb)
+    earlier reading). ``straight``, ``swapped``: the straight reading's levels and where
+    the swapped one beats it, when already known."""
+    first, last = _straight(c, a, b) if straight is None else (straight[0].copy(),
+                                                               straight[1].copy())  # fmt: skip
     best = _rank(first, last)
-    take = _rank(first_sw, last_sw) > best
-    order = take.astype(np.int8)
-    first, last = np.where(take, first_sw, first), np.where(take, last_sw, last)
-    best = np.where(take, _rank(first_sw, last_sw), best)
+    order = np.zeros(len(a), np.int8)
+    hit, f, la, r = _challenge(c, _swapped(c, a, b), best) if swapped is None else swapped
+    first[hit], last[hit], order[hit], best[hit] = f, la, 1, r
     count = c.aka_count[b]
     for k in range(int(count.max(initial=0))):
         rows = np.flatnonzero(count > k)
         at = c.aka_start[b[rows]] + k
-        fa, la = c.first[a[rows]], c.last[a[rows]]
-        f, la_ = first_levels(g, fa, c.aka_first[at]), last_levels(s, la, c.aka_last[at])
-        r = _rank(f, la_)
-        better = r > best[rows]
-        hit = rows[better]
-        first[hit], last[hit], order[hit], best[hit] = f[better], la_[better], _AKA, r[better]
+        ar = a[rows]
+        hit, f, la, r = _challenge(c, (c.first[ar], c.aka_first[at], c.last[ar],
+                                       c.aka_last[at]), best[rows])  # fmt: skip
+        hit = rows[hit]
+        first[hit], last[hit], order[hit], best[hit] = f, la, _AKA, r
     return first, last, order
 
 
-def levels(c: PairCodes, a: Ints, b: Ints) -> Levels:
-    """``vectorized.levels`` of the record pairs ``(a[i], b[i])``, ``a`` the probe side."""
-    first, last, order = name_levels(c, a, b)
+def _symmetric(c: PairCodes, a: Ints, b: Ints) -> tuple[NDArray[np.int8], ...]:
+    """Middle name, suffix, sex and SSN levels (the SSN before its name-dependent
+    ``conflict``): the same for ``(a, b)`` and ``(b, a)``."""
     ma, mb = c.middle[a], c.middle[b]
     m = c.middles
     mid_null = (ma == 0) | (mb == 0)
     mid_initial = (m.short[ma] | m.short[mb]) & (m.initial[ma] == m.initial[mb])
-    middle = np.select([mid_null, ma == mb, mid_initial], [0, 1, 2], 3)
+    middle = np.select([mid_null, ma == mb, mid_initial], [0, 1, 2], 3).astype(np.int8)
     xa, xb = c.suffix[a], c.suffix[b]
     sa, sb = xa == 0, xb == 0
-    suffix = np.select([sa & sb, xa == xb, sa | sb], [0, 1, 2], 3)
+    suffix = np.select([sa & sb, xa == xb, sa | sb], [0, 1, 2], 3).astype(np.int8)
     ya, yb = c.sex[a], c.sex[b]
-    sex = np.select([(ya == 0) | (yb == 0), ya == yb], [0, 1], 2)
+    sex = np.select([(ya == 0) | (yb == 0), ya == yb], [0, 1], 2).astype(np.int8)
     na, nb = c.ssn[a], c.ssn[b]
     ka = c.masked[a]
     masked = ((ka == c.masked[b]) & (ka >= 0)).any(axis=1)
-    ssn = np.select([(na < 0) | (nb < 0), na == nb, masked], [0, 1, 2], 3)
-    dob = _dob_levels(c.dob[a], c.dob[b])
+    ssn = np.select([(na < 0) | (nb < 0), na == nb, masked], [0, 1, 2], 3).astype(np.int8)
+    return middle, suffix, sex, ssn
+
+
+def _assemble(names: tuple[NDArray[np.int8], ...], others: tuple[NDArray[np.int8], ...],
+              dob: NDArray[np.int8]) -> Levels:  # fmt: skip
+    first, last, order = names
+    middle, suffix, sex, ssn = others
+    ssn = ssn.copy()
     ssn[(ssn == 3) & (first == 1) & (last == 1) & (dob == 1) & (order == 0)] = 4
-    return {"first_name": first.astype(np.int8), "last_name": last.astype(np.int8),
-            "name_order": order, "middle_name": middle.astype(np.int8),
-            "suffix": suffix.astype(np.int8), "dob": dob,
-            "sex": sex.astype(np.int8), "ssn": ssn.astype(np.int8)}  # fmt: skip
+    return {"first_name": first, "last_name": last, "name_order": order,
+            "middle_name": middle, "suffix": suffix, "dob": dob, "sex": sex,
+            "ssn": ssn}  # fmt: skip
+
+
+def levels(c: PairCodes, a: Ints, b: Ints) -> Levels:
+    """``vectorized.levels`` of the record pairs ``(a[i], b[i])``, ``a`` the probe side."""
+    return _assemble(name_levels(c, a, b), _symmetric(c, a, b), _dob_levels(c.dob[a], c.dob[b]))
+
+
+def both_ways(c: PairCodes, a: Ints, b: Ints) -> tuple[Levels, Levels]:
+    """``levels(c, a, b)`` and ``levels(c, b, a)``, sharing what the two directions have in
+    common: the straight names' levels and the symmetric fields. (The DOB is compared
+    each way: a keyed impossible date is a day/month swap in one direction only.)"""
+    straight, others = _straight(c, a, b), _symmetric(c, a, b)
+    best = _rank(*straight)
+    there, back = _swapped(c, a, b), _swapped(c, b, a)
+    open_there, open_back = _open(c, there, best), _open(c, back, best)
+    # Each swapped test compares two strings the other direction compares too, the other
+    # way round: there's given-name test (a's family name, b's given name) is back's
+    # family-name test (b's given name, a's family name), and likewise the other pair.
+    # Jaro-Winkler is symmetric, so each string pair is computed once, for the rows
+    # either direction still needs.
+    n = len(a)
+    f_there, l_there, live_there = open_there
+    f_back, l_back, live_back = open_back
+    jw_p, jw_q = np.zeros(n), np.zeros(n)
+    for jw, x, y, text, mine, theirs in (
+        (jw_p, there[0], there[1], c.givens.text, f_there, l_back),
+        (jw_q, there[2], there[3], c.surnames.text, l_there, f_back),
+    ):
+        need = np.zeros(n, dtype=bool)
+        need[live_there[mine[live_there] < 0]] = True
+        need[live_back[theirs[live_back] < 0]] = True
+        rows = np.flatnonzero(need)
+        jw[rows] = _jw(x[rows], y[rows], text)
+    swapped_there = _close(c, there, open_there, best, jw_p, jw_q)
+    swapped_back = _close(c, back, open_back, best, jw_q, jw_p)
+    da, db = c.dob[a], c.dob[b]
+    return (_assemble(name_levels(c, a, b, straight, swapped_there), others,
+                      _dob_levels(da, db)),
+            _assemble(name_levels(c, b, a, straight, swapped_back), others,
+                      _dob_levels(db, da)))  # fmt: skip
 
 
 class CodedWeights:

@@ -5,7 +5,9 @@ The hub scores an inquiry against stored pointers with :func:`lpx.domain.linkage
 :mod:`lpx.domain.vectorized`. A dedupe pair has no inquiry side, so we score both
 directions, each exactly as the hub would, and keep the higher weight: the pair's weight
 is what the better-placed state's search would have seen. Levels come from the records'
-integer codes (:mod:`lpx.linkage.coded`), which give the array engine's levels exactly.
+integer codes (:mod:`lpx.linkage.coded`), which give the array engine's levels exactly;
+the two directions are compared together (``coded.both_ways``), sharing what they have in
+common.
 """
 
 from __future__ import annotations
@@ -69,12 +71,16 @@ def score_pairs(
 
     def chunk(s: slice) -> NDArray[np.float64]:
         x, y = a[s], b[s]
-        forward = weigh(coded.levels(c, x, y), c, y)
-        back = np.flatnonzero(~one_way[s])
-        if len(back):
-            qa, qb = x[back], y[back]
-            forward[back] = np.maximum(forward[back], weigh(coded.levels(c, qb, qa), c, qa))
-        return forward
+        one = one_way[s]
+        out = np.empty(len(x))
+        rows = np.flatnonzero(one)
+        out[rows] = weigh(coded.levels(c, x[rows], y[rows]), c, y[rows])
+        rows = np.flatnonzero(~one)
+        if len(rows):
+            qa, qb = x[rows], y[rows]
+            there, back = coded.both_ways(c, qa, qb)
+            out[rows] = np.maximum(weigh(there, c, qb), weigh(back, c, qa))
+        return out
 
     out = _chunks(chunk, len(a))
     return np.concatenate(out) if out else np.empty(0)

@@ -31,13 +31,17 @@ def block_pairs(keys: Ints, cap: int, rng: np.random.Generator) -> tuple[Ints, I
     rows = np.flatnonzero(keys >= 0)
     if len(rows) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    _, first, group, size = np.unique(keys[rows], return_index=True, return_inverse=True,
-                                      return_counts=True)  # fmt: skip
-    rank = np.empty(len(first), np.int64)
-    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
-    order = rows[np.lexsort((rows, rank[group]))]  # by group rank, then record index
-    sizes = size[np.argsort(rank)]
+    # One stable sort groups equal keys, each group's members in record order; the groups
+    # are then laid out by their first member (their order of first appearance).
+    by_key = np.argsort(keys[rows], kind="stable")
+    sorted_keys = keys[rows][by_key]
+    head = np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]]))
+    size = np.diff(np.append(head, len(rows)))
+    groups = np.argsort(by_key[head], kind="stable")  # by first member
+    sizes = size[groups]
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    at = np.repeat(head[groups] - starts, sizes) + np.arange(len(rows))
+    order = rows[by_key[at]]  # by group, then record index
     # Pairs in that order are numbered; a sample draws numbers, and only the drawn pairs
     # are built (a common DOB at a million records makes tens of millions of pairs).
     counts = np.where((sizes >= 2) & (sizes <= MAX_GROUP), sizes * (sizes - 1) // 2, 0)
@@ -64,7 +68,7 @@ def calendar_levels(records: RecordColumns, a: Ints, b: Ints) -> Levels:
     ``lpx.domain.comparison.ssn_in_context``). The m and u of the DOB levels are then
     those of real dates, and the model the one ``train_model`` estimates."""
     lv = pair_levels(records, a, b)
-    keyed = (records.dob < 0) & (records.arrays.dob >= 0)
+    keyed = (records.dob < 0) & (records.compared_dob >= 0)
     rows = keyed[a] | keyed[b]
     if rows.any():
         lv["dob"][rows] = LEVELS["dob"].index("null")
