@@ -13,7 +13,7 @@ the string engine's, bit for bit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,8 +38,8 @@ Bools = NDArray[np.bool_]
 _AKA = 2  # LEVELS["name_order"].index("aka")
 
 
-class _Ids:
-    """Small integer ids for strings; "" is always 0."""
+class Vocabulary:
+    """Small integer ids for strings; "" is always 0, so a zero id means "absent"."""
 
     def __init__(self) -> None:
         self.ids: dict[str, int] = {"": 0}
@@ -47,8 +47,10 @@ class _Ids:
     def __call__(self, text: str) -> int:
         return self.ids.setdefault(text, len(self.ids))
 
-    def many(self, texts: Sequence[str]) -> Ints:
-        return np.array([self(t) for t in texts], dtype=np.int64)
+    def many(self, texts: Iterable[str]) -> Ints:
+        """The id of each text (a loop without a method call per text)."""
+        ids = self.ids
+        return np.array([ids.setdefault(t, len(ids)) for t in texts], dtype=np.int64)
 
 
 def _initials(texts: Sequence[str]) -> tuple[Bools, Ints]:
@@ -77,7 +79,8 @@ class Givens:
         nick[0] = -1
         text = np.empty(len(names), dtype=object)
         text[:] = list(names)
-        return cls(text, _Ids().many(names), _Ids().many(roots), nick, *_initials(names))
+        names_ids, root_ids = Vocabulary().many(names), Vocabulary().many(roots)
+        return cls(text, names_ids, root_ids, nick, *_initials(names))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +101,7 @@ class Surnames:
     @classmethod
     def of(cls, parts: Sequence[tuple[str, ...]], phonetics: Sequence[str]) -> Surnames:
         joined = ["".join(p) for p in parts]
-        last_ids, part_ids = _Ids(), _Ids()
+        last_ids, part_ids = Vocabulary(), Vocabulary()
         last = last_ids.many(joined)
         held = np.zeros((len(parts), _PARTS), dtype=np.int64)
         for i, p in enumerate(parts):
@@ -110,7 +113,7 @@ class Surnames:
         tuples = np.full(len(parts), None, dtype=object)
         for i in np.flatnonzero(many).tolist():
             tuples[i] = frozenset(part_ids(x) for x in parts[i])
-        return cls(text, last, list(last_ids.ids), held, _Ids().many(phonetics), many,
+        return cls(text, last, list(last_ids.ids), held, Vocabulary().many(phonetics), many,
                    tuples, held[:, 1] != 0)  # fmt: skip
 
 

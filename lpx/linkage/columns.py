@@ -57,28 +57,13 @@ from lpx.domain.names import (
 from lpx.domain.profile import AkaName, MatchProfile
 from lpx.domain.records import MASKED_TOKEN_COUNT, Sex
 from lpx.domain.vectorized import NameArrays, ProfileArrays
-from lpx.linkage.coded import Givens, PairCodes, Shorts, Surnames
+from lpx.linkage.coded import Givens, PairCodes, Shorts, Surnames, Vocabulary
 from lpx.linkage.records import keyed_digits, parse_dob, sentinel_dob
 
 _SEXES = {"F": Sex.FEMALE.value, "M": Sex.MALE.value}  # "X" (unspecified) compares as null
 _PARTS = 3  # as vectorized._PARTS: surname parts held in the arrays
 Ints = NDArray[np.int64]
 T = TypeVar("T")
-
-
-class Vocabulary:
-    """Small integer ids for strings; "" is always 0, so a zero id means "absent"."""
-
-    def __init__(self) -> None:
-        self.ids: dict[str, int] = {"": 0}
-
-    def __call__(self, text: str) -> int:
-        return self.ids.setdefault(text, len(self.ids))
-
-    def many(self, texts: Iterable[str]) -> Ints:
-        """The id of each text (a loop without a method call per text)."""
-        ids = self.ids
-        return np.array([ids.setdefault(t, len(ids)) for t in texts], dtype=np.int64)
 
 
 @dataclass(frozen=True, slots=True)
