@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -124,32 +124,24 @@ def decoy_key_parts(
     Every added invariance makes namesakes (different people, same keys) share a decoy a
     little more often; docs/privacy.md gives the measured trade-off.
     """
-    return (*_name_key_parts(first, last, aka_names), *_date_key_parts(dob))
+    if (maiden := _maiden_surname(first, aka_names)) is not None:
+        last = maiden
+    low, high = sorted((dob.month, dob.day))
+    return (*sorted((_first_key(first), _last_key(last))), f"{dob.year:04d}", f"{low:02d}",
+            f"{high:02d}")  # fmt: skip
 
 
+# Names repeat across a state's file: each spelling's key is derived once (a batch run
+# computes a decoy for every record without an SSN).
+@lru_cache(maxsize=65536)
 def _first_key(first: str) -> str:
     return phonetic(canonical_first(first))
 
 
+@lru_cache(maxsize=65536)
 def _last_key(last: str) -> str:
     parts = surname_parts(last)
     return phonetic(parts[0]) if parts else ""
-
-
-def _name_key_parts(
-    first: str, last: str, aka_names: Sequence[str],
-    first_key: Callable[[str], str] = _first_key, last_key: Callable[[str], str] = _last_key,
-) -> list[str]:  # fmt: skip
-    """The two name keys of :func:`decoy_key_parts`, sorted (``first_key``/``last_key``:
-    the same functions, memoized by a batch)."""
-    if (maiden := _maiden_surname(first, aka_names)) is not None:
-        last = maiden
-    return sorted((first_key(first), last_key(last)))
-
-
-def _date_key_parts(dob: date) -> tuple[str, str, str]:
-    low, high = sorted((dob.month, dob.day))
-    return f"{dob.year:04d}", f"{low:02d}", f"{high:02d}"
 
 
 def _index_to_value(index: int) -> str:
@@ -193,31 +185,10 @@ def decoy_values(
     people: Iterable[tuple[str, str, date, Sequence[str], str]], keys: NetworkKeys
 ) -> list[str]:
     """``decoy_value(first, last, dob, keys, aka_names, record)`` of each
-    ``(first, last, dob, aka_names, record)``: the same values, for the many records
-    without SSN of a batch run, with each distinct given name's and surname's key
-    derived once (names repeat; the two keyed hashes stay per record)."""
-    firsts: dict[str, str] = {}
-    lasts: dict[str, str] = {}
-
-    def first_key(first: str) -> str:
-        key = firsts.get(first)
-        if key is None:
-            key = firsts[first] = _first_key(first)
-        return key
-
-    def last_key(last: str) -> str:
-        key = lasts.get(last)
-        if key is None:
-            key = lasts[last] = _last_key(last)
-        return key
-
-    out: list[str] = []
-    for first, last, dob, aka_names, record in people:
-        parts = (*_name_key_parts(first, last, aka_names, first_key, last_key),
-                 *_date_key_parts(dob))  # fmt: skip
-        value = _decoy_from_message(_SEP.join(parts), keys)
-        out.append(_mimic_typo(value, record, keys) if TYPO_RATE > 0 else value)
-    return out
+    ``(first, last, dob, aka_names, record)``: the decoys of a batch run's records without
+    an SSN."""
+    return [decoy_value(first, last, dob, keys, aka_names, record)
+            for first, last, dob, aka_names, record in people]  # fmt: skip
 
 
 def _decoy_from_message(message: str, keys: NetworkKeys) -> str:

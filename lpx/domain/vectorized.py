@@ -42,7 +42,6 @@ LEVELS: dict[str, tuple[str, ...]] = {
 _FIRST_RANK = np.array([1, 6, 5, 4, 3, 2, 0])  # comparison._LEVEL_RANK, in LEVELS order
 _LAST_RANK = np.array([1, 6, 5, 4, 3, 3, 0])
 _PARTS = 3  # surname parts compared in arrays; longer surnames go the scalar way
-_MASKED = MASKED_TOKEN_COUNT
 
 Strs = NDArray[np.str_]
 Ints = NDArray[np.int64]
@@ -92,15 +91,15 @@ class ProfileArrays:
     sex: Strs
     dob: Ints  # yyyymmdd, -1 when unknown
     ssn: Strs
-    masked: Strs  # (n, _MASKED), "" padded (a real token is never empty)
+    masked: Strs  # (n, MASKED_TOKEN_COUNT), "" padded (a real token is never empty)
     has_aka: NDArray[np.bool_]
 
     @classmethod
     def of(cls, profiles: Sequence[MatchProfile],
            swapped: Sequence[NormalizedName] | None = None) -> ProfileArrays:  # fmt: skip
         swapped = swapped if swapped is not None else [swapped_name(p) for p in profiles]
-        masked = [[*p.ssn_masked[:_MASKED], *[""] * (_MASKED - len(p.ssn_masked))]
-                  for p in profiles]  # fmt: skip
+        n = MASKED_TOKEN_COUNT
+        masked = [[*p.ssn_masked[:n], *[""] * (n - len(p.ssn_masked))] for p in profiles]
         objects = np.empty(len(profiles), dtype=object)
         objects[:] = list(profiles)
         return cls(
@@ -110,7 +109,7 @@ class ProfileArrays:
             np.array([p.dob.year * 10000 + p.dob.month * 100 + p.dob.day if p.dob else -1
                       for p in profiles], dtype=np.int64),
             _strs([p.ssn_full for p in profiles]),
-            np.array(masked, dtype=np.str_) if profiles else np.empty((0, _MASKED), "<U1"),
+            np.array(masked, dtype=np.str_) if profiles else np.empty((0, n), "<U1"),
             np.array([bool(p.aka) for p in profiles], dtype=bool),
         )  # fmt: skip
 

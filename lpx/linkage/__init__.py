@@ -2,8 +2,8 @@
 
 Hub-independent (no storage, no HTTP): reads files in the state file layout into profile
 columns, builds the same blocking keys the hub builds, joins them in DuckDB and scores the
-candidate pairs with :mod:`lpx.domain.vectorized`, so an offline run and the online search
-agree.
+candidate pairs from integer name codes held equal to :mod:`lpx.domain.vectorized`, so an
+offline run and the online search agree.
 """
 
 from lpx.linkage.batch import Linkage, PairRow, dedupe

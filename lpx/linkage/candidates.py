@@ -23,7 +23,7 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from lpx.domain.records import MASKED_TOKEN_COUNT
-from lpx.linkage.columns import Readings, RecordColumns
+from lpx.linkage.columns import Readings, RecordColumns, masked_code
 
 Ints = NDArray[np.int64]
 _MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -151,14 +151,7 @@ def _ssn_keys(side: dict[str, _Side], r: Readings, c: RecordColumns, with_dob: b
         side["S"].add(RULES["S"], x, ssn[x], d // 10000)
         side["T"].add(RULES["T"], x, ssn[x], d % 10000)
         for col in range(MASKED_TOKEN_COUNT):
-            side["Q"].add(RULES["Q"], x, _masked_code(ssn[x], col), d)
-
-
-def _masked_code(ssn: Ints, position: int) -> Ints:
-    """The SSN with digit ``position`` masked, distinct per position (as the Q{i} keys)."""
-    place = 10 ** (4 - position)
-    code: Ints = (position + 1) * 100_000 + ssn - ssn // place % 10 * place
-    return code
+            side["Q"].add(RULES["Q"], x, masked_code(ssn[x], col), d)
 
 
 def _sides(c: RecordColumns) -> tuple[dict[str, _Side], dict[str, _Side]]:

@@ -339,15 +339,21 @@ def _two(text: str) -> str:
     return text[:2] if len(text) >= 2 else ""
 
 
+def masked_code(ssn: Ints, position: int) -> Ints:
+    """The SSN-5 values with digit ``position`` masked, distinct per position (as the masked
+    tokens and the Q{i} block keys are)."""
+    place = 10 ** (4 - position)
+    code: Ints = (position + 1) * 100_000 + ssn - ssn // place % 10 * place
+    return code
+
+
 def _masked_codes(value: Ints) -> Ints:
-    """The masked forms of each SSN-5 value (one of the first four digits masked), as
-    integers that differ by mask position, i.e. as distinct as the masked tokens."""
+    """The masked forms of each SSN-5 value (one of the first four digits masked); -1
+    without an SSN."""
     out = np.full((len(value), MASKED_TOKEN_COUNT), -1, dtype=np.int64)
     has = value >= 0
     for i in range(MASKED_TOKEN_COUNT):
-        place = 10 ** (4 - i)
-        digit = value // place % 10
-        out[has, i] = (i + 1) * 100_000 + value[has] - digit[has] * place
+        out[has, i] = masked_code(value[has], i)
     return out
 
 
