@@ -5,14 +5,16 @@ lock (SQLite) is held until the caller commits, so sequence numbers are gapless 
 in order: a sealer that reads size n knows every entry below n is committed. Call
 ``append`` as the last step before commit, to hold the lock briefly.
 
-Every search inquiry appends, so on PostgreSQL an append is two round trips, not four: the
+Every search inquiry appends, so on PostgreSQL an append is two round trips, not five: the
 counter bump and the read of the last per-jurisdiction positions go in one psycopg pipeline
 (still two statements, so the read takes its snapshot after the bump holds the lock), and
-the entry and its jurisdiction rows are one statement (a data-modifying CTE).
+the entry and its jurisdiction rows, one statement (a data-modifying CTE), go with the
+pipeline's closing sync.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from itertools import islice
@@ -66,11 +68,21 @@ def _bump_statement(dialect: Any) -> Any:
 # Built once: constructing Core statements per append cost more than running them.
 _BUMP = {False: _bump_statement(sqlite), True: _bump_statement(postgresql)}
 _J = t.audit_entry_jurisdictions.c
-_LAST_POSITIONS = (
-    select(_J.jurisdiction, func.max(_J.position))
-    .where(_J.jurisdiction.in_(bindparam("codes", expanding=True)))
-    .group_by(_J.jurisdiction)
-)
+
+
+@functools.cache
+def _last_positions(n_codes: int) -> Any:
+    """One row: the last position of each of ``n_codes`` jurisdictions (NULL if none yet).
+
+    One ``max`` per jurisdiction, each a single step down the (jurisdiction, position)
+    index. ``max ... WHERE jurisdiction IN (...) GROUP BY`` read every entry of the
+    jurisdictions instead: an append slowed as the log grew (16 ms at 100,000 entries).
+    """
+    return select(*(
+        select(func.max(_J.position)).where(_J.jurisdiction == bindparam(f"c{i}"))
+        .scalar_subquery() for i in range(n_codes)))  # fmt: skip
+
+
 _INSERT_ENTRY = insert(t.audit_entries)
 _INSERT_JURISDICTIONS = insert(t.audit_entry_jurisdictions)
 
@@ -84,8 +96,8 @@ _PG_BUMP = (
     "RETURNING value, time_us"
 )
 _PG_LAST_POSITIONS = (
-    "SELECT jurisdiction, max(position) FROM audit_entry_jurisdictions "
-    "WHERE jurisdiction = ANY(%(codes)s) GROUP BY jurisdiction"
+    "SELECT code, (SELECT max(position) FROM audit_entry_jurisdictions "
+    "WHERE jurisdiction = code) FROM unnest(%(codes)s::varchar[]) AS code"
 )
 # The foreign key from the jurisdiction rows to the entry is checked at the end of the
 # statement, when the CTE's entry row exists.
@@ -115,7 +127,10 @@ class AuditRepository:
         if self.conn.dialect.name == "postgresql":
             return self._append_pg(event, touched, now_us)
         size, time_us = self._bump("append", now_us)
-        last = dict(self.conn.execute(_LAST_POSITIONS, {"codes": list(touched)}).all())
+        codes = list(touched)
+        params = {f"c{i}": code for i, code in enumerate(codes)}
+        found = self.conn.execute(_last_positions(len(codes)), params).one()
+        last = dict(zip(codes, found, strict=True))
         entry = self._entry(event, touched, size, time_us, last)
         data = entry.leaf()
         self.conn.execute(
@@ -131,7 +146,8 @@ class AuditRepository:
     def _entry(event: AuditEvent, touched: Iterable[str], size: int, time_us: int,
                last: dict[str, Any]) -> AuditEntry:  # fmt: skip
         """The entry at ``size - 1``: each touched jurisdiction's next position."""
-        positions = {code: int(last[code]) + 1 if code in last else 0 for code in touched}
+        positions = {code: 0 if last.get(code) is None else int(last[code]) + 1
+                     for code in touched}  # fmt: skip
         event = replace(event, jurisdictions=frozenset(positions))
         return AuditEntry(size - 1, int(time_us), event, positions)
 
@@ -147,12 +163,13 @@ class AuditRepository:
                 pipe.sync()
                 size, time_us = bump.fetchone()
                 last = dict(found.fetchall())
-            entry = self._entry(event, codes, int(size), int(time_us), last)
-            data = entry.leaf()
-            driver.execute(_PG_INSERT_ENTRY, {  # type: ignore[union-attr]
-                "seq": entry.seq, "time_us": entry.time_us, "leaf_data": data,
-                "leaf_hash": leaf_hash(data), "codes": list(entry.positions),
-                "positions": list(entry.positions.values())})  # fmt: skip
+                entry = self._entry(event, codes, int(size), int(time_us), last)
+                data = entry.leaf()
+                # Sent with the pipeline's closing sync, which it would wait for anyway.
+                driver.execute(_PG_INSERT_ENTRY, {  # type: ignore[union-attr]
+                    "seq": entry.seq, "time_us": entry.time_us, "leaf_data": data,
+                    "leaf_hash": leaf_hash(data), "codes": list(entry.positions),
+                    "positions": list(entry.positions.values())})  # fmt: skip
         except psycopg.Error as exc:
             raise DBAPIError(_PG_INSERT_ENTRY, None, exc) from exc
         return entry

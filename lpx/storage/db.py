@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import select
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from psycopg import pq
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
+
+from lpx.storage import checkpoint
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -19,13 +24,33 @@ def make_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        if path and path != ":memory:":
+            checkpoint.attach(engine, path)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     # Custom plans per execution: a prepared statement planned while a table was small
     # would otherwise keep scanning it once it holds millions of pointers.
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True,
-                         connect_args={"prepare_threshold": None})  # fmt: skip
+    engine = create_engine(url, pool_size=10, max_overflow=10,
+                           connect_args={"prepare_threshold": None})  # fmt: skip
+    event.listen(engine, "checkout", _pg_alive)
+    return engine
+
+
+def _pg_alive(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """Refuse a pooled connection the server has closed, without a round trip.
+
+    ``pool_pre_ping`` sent a query on every checkout: one round trip of the five or so a
+    search makes. An idle connection receives nothing unless the server ends it (a restart,
+    ``pg_terminate_backend``, an idle timeout), and then it sends its reason and closes, so
+    a readable socket means the connection is gone. The pool then connects afresh.
+    """
+    if dbapi_conn.closed or dbapi_conn.pgconn.status != pq.ConnStatus.OK:
+        raise DisconnectionError("connection closed")
+    poller = select.poll()
+    poller.register(dbapi_conn.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+    if poller.poll(0):
+        raise DisconnectionError("the server closed this idle connection")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -34,6 +59,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA cache_size=-65536")
+    cur.execute(f"PRAGMA wal_autocheckpoint={checkpoint.BACKSTOP_PAGES}")
     cur.close()
 
 
