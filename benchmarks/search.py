@@ -6,7 +6,9 @@ Loads N synthetic pointers (``lpx.synth``) into a fresh hub per backend through 
 scan that scores every record with Jaro-Winkler. The peer answers the same inquiries
 without blocking, so it shows what blocking buys (latency) and what it costs (recall).
 
-Target (issue): in-process p99 under 5 ms at 1M pointers on SQLite and PostgreSQL. The
+Targets: an audited in-process inquiry under 5 ms at p99 with 1M pointers on SQLite and
+PostgreSQL (hub core issue), and the matcher's part alone (blocking lookup, decryption,
+scoring) under 2 ms at p99 with 10M pointers on PostgreSQL (matching-engine issue). The
 script prints PASS/FAIL and never asserts: speed is reported here, not tested.
 
     .venv/bin/python benchmarks/search.py --count 20000 --backend sqlite
@@ -60,7 +62,8 @@ from lpx.synth.names import nicknames_for
 
 # A log file (nohup) gets a wide table rather than 80 columns of ellipses.
 console = Console(width=None if sys.stdout.isatty() else 200)
-TARGET_P99_MS = 5.0
+TARGET_P99_MS = 5.0  # hub core issue: a whole audited inquiry, 1M pointers
+MATCHER_TARGET_P99_MS = 2.0  # matching-engine issue: the matcher alone, 10M on PostgreSQL
 BATCH = 1000
 WARMUP = 200
 PEER_QUERIES = 200
@@ -332,6 +335,38 @@ def time_without_audit(backend: Backend, queries: Sequence[Query]) -> Timing:
         search._audit = audit
 
 
+def time_matcher(backend: Backend, queries: Sequence[Query]) -> Timing:
+    """The matcher's part of each inquiry alone (blocking lookup, decryption, scoring), in
+    a read-only transaction: no inquiry row, no audit entry, no commit. This is the
+    "online inquiry" of the matching-engine issue, the work Splink's single-record match
+    does; the rows above add the hub's bookkeeping to it."""
+    search = backend.hub.search
+    index_key = backend.hub.settings.index_key()
+
+    def run(q: Query) -> list[str]:
+        probe = MatchProfile.of(q.inquiry.identity)
+        with search._uow() as uow:
+            scored, _ = search._match(uow, probe, probe_keys(index_key, probe))
+        return [s.key for s in scored]
+
+    for q in queries[:WARMUP]:
+        run(q)
+    latencies: list[int] = []
+    found: list[set[str]] = []
+    t0 = time.perf_counter()
+    for q in queries:
+        s = time.perf_counter_ns()
+        keys = run(q)
+        latencies.append(time.perf_counter_ns() - s)
+        found.append({backend.pointer_person[k] for k in keys})
+    wall = time.perf_counter() - t0
+    recall, false_match = _recall(queries, found)
+    timing = Timing("LPX matcher only", backend.name, _count(backend), backend.load_rate,
+                    latencies, wall, recall, false_match)  # fmt: skip
+    timing.print()
+    return timing
+
+
 def time_in_process(backend: Backend, queries: Sequence[Query],
                     label: str = "LPX in-process") -> Timing:  # fmt: skip
     hub = backend.hub
@@ -517,14 +552,17 @@ def lpx_on(backend: Backend, queries: Sequence[Query]) -> float:
 
 
 def report(rows: list[Timing], peer_recall_lpx: dict[str, float]) -> None:
-    table = Table(title="Search benchmark (target: in-process p99 < 5 ms)")
+    table = Table(title="Search benchmark (p99 targets in the last column)")
     for col in ("system", "backend", "N", "load rows/s", "p50 ms", "p95 ms", "p99 ms",
                 "q/s", "recall", "LPX recall on peer set", "absent→lead", "target"):  # fmt: skip
         table.add_column(col, justify="right" if col not in ("system", "backend") else "left")
     for t in rows:
         verdict = ""
-        if t.label.startswith("LPX in-process"):
-            verdict = "[green]PASS[/]" if t.pct(99) < TARGET_P99_MS else "[red]FAIL[/]"
+        target = {"LPX matcher only": MATCHER_TARGET_P99_MS}.get(
+            t.label, TARGET_P99_MS if t.label.startswith("LPX in-process") else None)
+        if target is not None:
+            verdict = ("[green]PASS[/]" if t.pct(99) < target else "[red]FAIL[/]") + \
+                f" (<{target:g})"
         table.add_row(
             t.label, t.backend, f"{t.n:,}",
             f"{t.load_rate:,.0f}" if t.load_rate else "",
@@ -574,6 +612,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             load(backend, data)
             rows.append(time_in_process(backend, queries))
             rows.append(time_without_audit(backend, queries))
+            rows.append(time_matcher(backend, queries))
             peer_recall_lpx[name] = lpx_on(backend, peer_set)
             if args.http:
                 rows.append(time_http(backend, queries, 1))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -12,6 +12,7 @@ from lpx.audit.service import AuditLog
 from lpx.auth.permissions import Permission
 from lpx.auth.policy import Actor, authorize
 from lpx.domain.inquiry import Purpose, SearchInquiry
+from lpx.domain.linkage import ScoredPair
 from lpx.domain.model import MatchModel
 from lpx.domain.profile import MatchProfile
 from lpx.domain.records import SsnTokens
@@ -93,9 +94,7 @@ class SearchService:
         keys = probe_keys(self._index_key, probe)
         inquiry_id = str(uuid.uuid4())
         with self._uow() as uow:
-            rows = uow.pointers.candidates(keys, self._candidate_limit)
-            where = {pid: jur for pid, jur, _ in rows}
-            scored = score(probe, self._opened(rows), self.model)
+            scored, where = self._match(uow, probe, keys)
             # An issuance inquiry keeps the ids it shows: a carry names one of them.
             shown = [s.key for s in scored] if inquiry.purpose in CARRY_PURPOSES else None
             uow.inquiries.add(inquiry_id, actor.jurisdiction, actor.user_id,
@@ -154,6 +153,13 @@ class SearchService:
         tokens = (SsnTokens(profile.ssn_full, profile.ssn_masked)
                   if profile.ssn_full else None)  # fmt: skip
         return CarryResult(inquiry_id, pointer_id, tokens)
+
+    def _match(self, uow: UnitOfWork, probe: MatchProfile,
+               keys: Sequence[int]) -> tuple[list[ScoredPair], dict[str, str]]:  # fmt: skip
+        """The matcher's part of an inquiry: candidate blocks, decryption, scoring. Private:
+        every caller must audit what it shows (``benchmarks/search.py`` times it alone)."""
+        rows = uow.pointers.candidates(keys, self._candidate_limit)
+        return score(probe, self._opened(rows), self.model), {p: j for p, j, _ in rows}
 
     def _opened(self, rows: list[tuple[str, str, str]]) -> Iterator[tuple[str, str]]:
         """Decrypt only the candidates; a shredded state's rows are skipped, never shown."""
