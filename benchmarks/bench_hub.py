@@ -17,11 +17,15 @@ from lpx.storage.db import make_engine, migrate
 from lpx.synth import DEFAULT_STATES
 
 
-def fresh_hub(backend: str, pg_url: str, data_dir: Path,
-              prefix: str) -> tuple[Hub, str, Callable[[], None] | None]:  # fmt: skip
+def fresh_hub(backend: str, pg_url: str, data_dir: Path, prefix: str,
+              keep: str | None = None) -> tuple[Hub, str, Callable[[], None] | None]:  # fmt: skip
     """A migrated hub with the synth states: on SQLite in ``data_dir``, on PostgreSQL in a
     database of its own (``prefix`` + pid, so two runs never share one). Returns the hub,
-    its URL and what drops the database (None on SQLite)."""
+    its URL and what drops the database (None on SQLite).
+
+    With ``keep`` the PostgreSQL database has that name and is opened as it is if it
+    exists (a seeded hub reused with the same ``data_dir``); nothing drops it.
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     drop = None
     if backend == "sqlite":
@@ -29,11 +33,17 @@ def fresh_hub(backend: str, pg_url: str, data_dir: Path,
     else:
         admin = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1),
                               isolation_level="AUTOCOMMIT")  # fmt: skip
-        db = f"{prefix}_{os.getpid()}"
+        db = keep or f"{prefix}_{os.getpid()}"
+        url = pg_url.rsplit("/", 1)[0] + "/" + db
         with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"),
+                                  {"d": db}).first() is not None  # fmt: skip
+            if keep and exists:
+                admin.dispose()
+                return build_hub(Settings(database_url=url, data_dir=data_dir),
+                                 engine=make_engine(url)), url, None  # fmt: skip
             conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{db}"'))
-        url = pg_url.rsplit("/", 1)[0] + "/" + db
 
         def drop() -> None:
             with admin.connect() as conn:
@@ -44,7 +54,7 @@ def fresh_hub(backend: str, pg_url: str, data_dir: Path,
     migrate(hub.engine)
     for code in DEFAULT_STATES:
         hub.access.add_jurisdiction(code, code)
-    return hub, url, drop
+    return hub, url, None if keep else drop
 
 
 def record_of(state: str, p: dict[str, Any]) -> PointerRecord:

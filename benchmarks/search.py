@@ -133,6 +133,7 @@ class Backend:
     pointer_person: dict[str, str] = field(default_factory=dict)
     load_rate: float = 0.0
     drop: Any = None  # callable that removes the database
+    count: int = 0  # pointers in the hub, when pointer_person maps only some of them
 
 
 def open_backend(name: str, workdir: Path, pg_url: str) -> Backend:
@@ -401,7 +402,7 @@ def time_in_process(backend: Backend, queries: Sequence[Query],
 
 
 def _count(backend: Backend) -> int:
-    return len(backend.pointer_person)
+    return backend.count or len(backend.pointer_person)
 
 
 def _fetched(backend: Backend, queries: Sequence[Query]) -> float:
