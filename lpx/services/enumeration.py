@@ -40,6 +40,7 @@ from lpx.storage.workflow_repositories import NotificationRepository
 
 Now = Callable[[], datetime]
 ALERT_NOTIFICATION = "enumeration_alert"  # the kind in the states' notification feeds
+PURGE_EVERY = timedelta(minutes=1)
 
 
 def utcnow() -> datetime:
@@ -69,40 +70,66 @@ class InquiryGuard:
         self._audit = audit
         self.policy = policy or DetectionPolicy()
         self._now = now
+        self._purged: datetime | None = None
 
     def before_status(self, actor: Actor) -> None:
-        self._refuse_if_throttled(actor, self._now())
-        self.rates.admit(actor)
+        self._guarded(actor, None)
 
     def before_search(self, actor: Actor, inquiry: SearchInquiry) -> None:
+        self._guarded(actor, inquiry)
+
+    def _guarded(self, actor: Actor, inquiry: SearchInquiry | None) -> None:
+        """Throttle check, rate limits and (for a search) detection in one transaction: a
+        few statements and one commit before every inquiry, not three transactions.
+
+        A throttled user is refused before anything is written. Otherwise the transaction
+        commits whatever happens next, so a hit over a rate limit still counts and an alert
+        is kept, and only then is the refusal raised.
+        """
         now = self._now()
-        self._refuse_if_throttled(actor, now)
-        self.rates.admit(actor)
+        refusal: RateLimited | None = None
+        with self._engine.begin() as conn:
+            repo = EnumerationRepository(conn)
+            repo.commit_without_flush()
+            self._refuse_if_throttled(repo, actor, now)
+            try:
+                self.rates.admit(actor, conn)
+            except RateLimited as exc:
+                refusal = exc
+            if refusal is None and inquiry is not None \
+                    and self._detect(repo, conn, actor, inquiry, now):  # fmt: skip
+                refusal = self._refusal(now + self.policy.cooldown, now)
+        if refusal is not None:
+            raise refusal
+
+    def _detect(self, repo: EnumerationRepository, conn: Connection, actor: Actor,
+                inquiry: SearchInquiry, now: datetime) -> bool:  # fmt: skip
+        """Record the inquiry's features and flag the user if a pattern trips."""
         p = self.policy
         surname = MatchProfile.of(inquiry.identity).name.last_phonetic
         current = features_of(self._key, inquiry.identity.dob, surname, now, p.off_hours_utc)
         since = now - p.window
-        with self._engine.begin() as conn:
-            repo = EnumerationRepository(conn)
-            rows = repo.features(actor.jurisdiction, actor.user_id, since)
-            recent = [Features(r.dob_hash, r.surname_hash, r.off_hours) for r in rows]
-            seen = {f.dob_hash for f in recent}
-            run = sequential_run(
-                inquiry.identity.dob,
-                seen,
-                lambda d: dob_hash(self._key, d),
-                p.thresholds.sequential_step,
-                p.thresholds.sequential_run,
-            )
-            inquiries, misses = repo.outcomes(actor.jurisdiction, actor.user_id, since)
-            repo.add_feature(actor.jurisdiction, actor.user_id, now, current.dob_hash,
-                             current.surname_hash, current.off_hours)  # fmt: skip
+        rows = repo.features(actor.jurisdiction, actor.user_id, since)
+        recent = [Features(r.dob_hash, r.surname_hash, r.off_hours) for r in rows]
+        seen = {f.dob_hash for f in recent}
+        run = sequential_run(
+            inquiry.identity.dob,
+            seen,
+            lambda d: dob_hash(self._key, d),
+            p.thresholds.sequential_step,
+            p.thresholds.sequential_run,
+        )
+        inquiries, misses = repo.outcomes(actor.jurisdiction, actor.user_id, since)
+        repo.add_feature(actor.jurisdiction, actor.user_id, now, current.dob_hash,
+                         current.surname_hash, current.off_hours)  # fmt: skip
+        # Reads never look past the window; expired rows go once a minute (by index).
+        if self._purged is None or now - self._purged >= PURGE_EVERY:
             repo.purge_features(since)
-            patterns = detect(current, recent, run, inquiries, misses, p.thresholds)
-            if patterns:
-                self._flag(repo, conn, actor, patterns, now)
+            self._purged = now
+        patterns = detect(current, recent, run, inquiries, misses, p.thresholds)
         if patterns:
-            raise self._refusal(now + p.cooldown, now)
+            self._flag(repo, conn, actor, patterns, now)
+        return bool(patterns)
 
     def _flag(self, repo: EnumerationRepository, conn: Connection, actor: Actor,
               patterns: list[Pattern], now: datetime) -> None:  # fmt: skip
@@ -120,6 +147,7 @@ class InquiryGuard:
         """Store the alert, tell every touched state in its notification feed, and audit it
         as its own action (ids and pattern names only: no name, date or hash)."""
         alert_id = str(uuid.uuid4())
+        repo.commit_without_flush(relaxed=False)  # an alert and its audit entry are kept
         repo.add_alert(alert_id, actor.jurisdiction, user, actor.credential_id, patterns,
                        now, now + self.policy.cooldown, touched)  # fmt: skip
         detail = {"flagged_jurisdiction": actor.jurisdiction, "patterns": patterns,
@@ -133,11 +161,10 @@ class InquiryGuard:
                                                jurisdictions=frozenset(touched),
                                                refs=refs))  # fmt: skip
 
-    def _refuse_if_throttled(self, actor: Actor, now: datetime) -> None:
-        with self._engine.connect() as conn:
-            repo = EnumerationRepository(conn)
-            until = repo.throttled_until(actor.jurisdiction, actor.user_id, now)
-            cred = repo.credential_throttled_until(actor.credential_id, now)
+    def _refuse_if_throttled(self, repo: EnumerationRepository, actor: Actor,
+                             now: datetime) -> None:  # fmt: skip
+        until, cred = repo.throttled_until(actor.jurisdiction, actor.user_id,
+                                           actor.credential_id, now)  # fmt: skip
         latest = max((_aware(d) for d in (until, cred) if d is not None), default=None)
         if latest is not None:
             raise self._refusal(latest, now)

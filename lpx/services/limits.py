@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from lpx.auth.policy import Actor
 from lpx.services.errors import ServiceError
@@ -46,9 +46,14 @@ class Limit:
 
 
 class RateLimiter(Protocol):
-    """Counts a hit on every limit and raises RateLimited when any is over."""
+    """Counts a hit on every limit and raises RateLimited when any is over.
 
-    def hit(self, limits: Sequence[Limit], now: float) -> None: ...
+    A database limiter counts on ``conn`` when given (the caller's transaction, which must
+    commit even when this raises, so that a refused inquiry still counts); else it commits
+    on its own. Redis counts in Redis either way.
+    """
+
+    def hit(self, limits: Sequence[Limit], now: float, conn: Connection | None = None) -> None: ...
 
 
 def _window(limit: Limit, now: float) -> int:
@@ -79,15 +84,22 @@ class DatabaseRateLimiter:
         self._engine = engine
         self._hits = 0
 
-    def hit(self, limits: Sequence[Limit], now: float) -> None:
-        with self._engine.begin() as conn:
-            repo = RateCounterRepository(conn)
-            counts = [repo.increment(lim.key, _window(lim, now)) for lim in limits]
-            self._hits += 1
-            if self._hits % 1000 == 1:
-                longest = max((lim.window_s for lim in limits), default=0)
-                repo.purge_before(int(now) - 2 * longest)
+    def hit(self, limits: Sequence[Limit], now: float, conn: Connection | None = None) -> None:
+        if conn is None:
+            with self._engine.begin() as own:
+                counts = self._count(own, limits, now)
+        else:
+            counts = self._count(conn, limits, now)
         _check(limits, counts, now)
+
+    def _count(self, conn: Connection, limits: Sequence[Limit], now: float) -> list[int]:
+        repo = RateCounterRepository(conn)
+        counts = repo.increment([(lim.key, _window(lim, now)) for lim in limits])
+        self._hits += 1
+        if self._hits % 1000 == 1:
+            longest = max((lim.window_s for lim in limits), default=0)
+            repo.purge_before(int(now) - 2 * longest)
+        return counts
 
 
 class RedisRateLimiter:
@@ -97,7 +109,7 @@ class RedisRateLimiter:
         self._redis = client
         self._prefix = prefix
 
-    def hit(self, limits: Sequence[Limit], now: float) -> None:
+    def hit(self, limits: Sequence[Limit], now: float, conn: Connection | None = None) -> None:
         pipe = self._redis.pipeline(transaction=True)
         for lim in limits:
             key = f"{self._prefix}{lim.key}:{_window(lim, now)}"
@@ -146,5 +158,5 @@ class RateGuard:
         self.policy = policy
         self._clock = clock
 
-    def admit(self, actor: Actor) -> None:
-        self.limiter.hit(self.policy.limits(actor), self._clock())
+    def admit(self, actor: Actor, conn: Connection | None = None) -> None:
+        self.limiter.hit(self.policy.limits(actor), self._clock(), conn)

@@ -19,15 +19,18 @@ class RateCounterRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def increment(self, key: str, window_start: int) -> int:
-        """Add one to the window's count and return it: one atomic upsert on both backends."""
+    def increment(self, windows: Sequence[tuple[str, int]]) -> list[int]:
+        """Add one to each (key, window start) count and return the counts in order: one
+        atomic upsert statement on both backends, however many limits an inquiry meets."""
         dialect: Any = postgresql if self.conn.dialect.name == "postgresql" else sqlite
         c = s.rate_counters.c
-        stmt = dialect.insert(s.rate_counters).values(key=key, window_start=window_start, count=1)
+        stmt = dialect.insert(s.rate_counters).values(
+            [{"key": key, "window_start": start, "count": 1} for key, start in windows])
         stmt = stmt.on_conflict_do_update(
             index_elements=[c.key, c.window_start], set_={"count": c.count + 1}
-        ).returning(c.count)
-        return int(self.conn.execute(stmt).scalar_one())
+        ).returning(c.key, c.window_start, c.count)
+        counts = {(r[0], int(r[1])): int(r[2]) for r in self.conn.execute(stmt)}
+        return [counts[w] for w in windows]
 
     def purge_before(self, window_start: int) -> None:
         c = s.rate_counters.c
@@ -56,6 +59,15 @@ class AlertRow:
 class EnumerationRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    def commit_without_flush(self, relaxed: bool = True) -> None:
+        """On PostgreSQL, let this transaction's commit return before its WAL reaches disk
+        (``relaxed=False`` undoes it). For the guard's counters and features only: a crash
+        can lose them just for an inquiry whose own, synchronous, audited commit never
+        happened, since flushing that later commit flushes this one too."""
+        if self.conn.dialect.name == "postgresql":
+            value = "off" if relaxed else "on"
+            self.conn.exec_driver_sql(f"SET LOCAL synchronous_commit = {value}")
 
     def add_feature(self, jurisdiction: str, user_id: str, at: datetime, dob_hash: str,
                     surname_hash: str, off_hours: bool) -> None:  # fmt: skip
@@ -86,12 +98,19 @@ class EnumerationRepository:
         ).one()
         return int(row[0]), int(row[1])
 
-    def throttled_until(self, jurisdiction: str, user_id: str, now: datetime) -> datetime | None:
+    def throttled_until(self, jurisdiction: str, user_id: str, credential_id: int,
+                        now: datetime) -> tuple[datetime | None, datetime | None]:  # fmt: skip
+        """Until when the user, and the whole credential, are paused (None: not paused), in
+        one statement: each half reads its own index."""
         c = s.enumeration_alerts.c
-        return self.conn.execute(
-            select(func.max(c.throttled_until)).where(
-                c.jurisdiction == jurisdiction, c.user_id == user_id, c.throttled_until > now)
-        ).scalar_one_or_none()  # fmt: skip
+        user = select(func.max(c.throttled_until)).where(
+            c.jurisdiction == jurisdiction, c.user_id == user_id, c.throttled_until > now)
+        credential = select(func.max(c.throttled_until)).where(
+            c.credential_id == credential_id, c.throttled_until > now,
+            c.patterns.like("%credential%"))  # fmt: skip
+        row = self.conn.execute(select(user.scalar_subquery(),
+                                       credential.scalar_subquery())).one()  # fmt: skip
+        return row[0], row[1]
 
     def flagged_users(self, credential_id: int, since: datetime) -> int:
         c = s.enumeration_alerts.c
@@ -99,14 +118,6 @@ class EnumerationRepository:
             c.credential_id == credential_id, c.created_at >= since, ~c.user_id.like("credential:%")
         )
         return int(self.conn.execute(q).scalar_one())
-
-    def credential_throttled_until(self, credential_id: int, now: datetime) -> datetime | None:
-        c = s.enumeration_alerts.c
-        return self.conn.execute(
-            select(func.max(c.throttled_until)).where(
-                c.credential_id == credential_id, c.throttled_until > now,
-                c.patterns.like("%credential%"))
-        ).scalar_one_or_none()  # fmt: skip
 
     def add_alert(self, alert_id: str, jurisdiction: str, user_id: str, credential_id: int,
                   patterns: Sequence[str], at: datetime, until: datetime,

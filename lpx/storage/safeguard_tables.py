@@ -42,6 +42,7 @@ enumeration_features = Table(
     Column("surname_hash", String(32), nullable=False),
     Column("off_hours", Integer, nullable=False),
     Index("ix_enumeration_features_user_at", "jurisdiction", "user_id", "at"),
+    Index("ix_enumeration_features_at", "at"),  # the purge of expired features
 )
 
 enumeration_alerts = Table(
@@ -56,6 +57,7 @@ enumeration_alerts = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("throttled_until", DateTime(timezone=True), nullable=False),
     Index("ix_enumeration_alerts_user", "jurisdiction", "user_id", "throttled_until"),
+    Index("ix_enumeration_alerts_credential", "credential_id", "throttled_until"),
 )
 
 # The states whose records the flagged user's recent inquiries touched: they see the alert.

@@ -103,6 +103,8 @@ inquiries = Table(
     # tokens a carry returned: the carry names the inquiry instead of repeating it (0011).
     Column("shown", String(400), nullable=True),
     Column("carried", String(36), nullable=True),
+    # The guard counts each user's recent inquiries and misses before every search (0012).
+    Index("ix_inquiries_user_created", "jurisdiction", "user_id", "created_at"),
 )
 
 # The audit log (lpx/audit). Sequence numbers are Merkle leaf indices: assigned, gapless,

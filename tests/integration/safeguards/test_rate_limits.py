@@ -4,16 +4,20 @@ in the database (SQLite, PostgreSQL) and in Redis; exceeding answers 429 with Re
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 import pytest
 import redis
 from fastapi.testclient import TestClient
 from helpers import auth
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from lpx.api.app import create_app
+from lpx.auth.permissions import Role
 from lpx.auth.policy import Actor
 from lpx.bootstrap import Hub
+from lpx.domain.inquiry import Purpose, SearchInquiry
+from lpx.domain.records import Identity
 from lpx.services.limits import (
     DatabaseRateLimiter,
     Limit,
@@ -23,6 +27,7 @@ from lpx.services.limits import (
     RedisRateLimiter,
 )
 from lpx.storage.db import make_engine
+from lpx.storage.safeguard_tables import rate_counters
 
 ACTOR = Actor("CA", "clerk-1", frozenset(), 1)
 
@@ -117,3 +122,25 @@ def test_a_states_daily_ceiling_holds_across_its_users_until_the_utc_day_ends(
     guard.admit(Actor("NY", "clerk-0", frozenset(), 1))  # another state has its own day
     t[0] = day_start + 86400
     guard.admit(Actor("CA", "clerk-9", frozenset(), 1))
+
+
+def test_a_refused_search_still_counts(hub: Hub) -> None:
+    """The guard counts, detects and refuses in one transaction; a refusal over a limit
+    still commits the hit, so retrying while refused keeps the window full."""
+    t = [7000.0]
+    assert hub.search.guard is not None
+    limiter = DatabaseRateLimiter(hub.engine)
+    hub.search.guard.rates = RateGuard(limiter, RatePolicy(per_user_minute=2), lambda: t[0])
+    clerk = Actor("CA", f"clerk-{uuid.uuid4().hex[:8]}", frozenset({Role.CLERK}), 1)
+    inquiry = SearchInquiry(Identity(first_name="Ann", last_name="Lee", dob=date(1990, 1, 2)),
+                            Purpose.LICENSE_ISSUANCE)  # fmt: skip
+    hub.search.search(clerk, inquiry)
+    hub.search.search(clerk, inquiry)
+    for _ in range(2):
+        with pytest.raises(RateLimited):
+            hub.search.search(clerk, inquiry)
+    c = rate_counters.c
+    with hub.engine.connect() as conn:
+        count = conn.execute(select(c.count).where(
+            c.key == f"u:CA:{clerk.user_id}:m")).scalar_one()  # fmt: skip
+    assert count == 4
