@@ -40,8 +40,10 @@ def fresh_hub(backend: str, pg_url: str, data_dir: Path, prefix: str,
                                   {"d": db}).first() is not None  # fmt: skip
             if keep and exists:
                 admin.dispose()
-                return build_hub(Settings(database_url=url, data_dir=data_dir),
-                                 engine=make_engine(url)), url, None  # fmt: skip
+                hub = build_hub(Settings(database_url=url, data_dir=data_dir),
+                                engine=make_engine(url))  # fmt: skip
+                migrate(hub.engine)  # a hub kept from an earlier revision
+                return hub, url, None
             conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{db}"'))
 
