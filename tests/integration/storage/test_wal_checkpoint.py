@@ -6,7 +6,7 @@ import gc
 import time
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from lpx.storage import checkpoint
 from lpx.storage.db import make_engine
@@ -19,6 +19,13 @@ def _wait_for_checkpoint(cp: checkpoint.WalCheckpointer, after: int) -> None:
     while cp.checkpoints <= after and time.monotonic() < deadline:
         time.sleep(0.01)
     assert cp.checkpoints > after, "the checkpoint thread did not run after a commit"
+
+
+def _engine(path: Path) -> tuple[Engine, checkpoint.WalCheckpointer]:
+    engine = make_engine(f"sqlite:///{path}")
+    cp = checkpoint.checkpointer_of(engine)
+    assert cp is not None
+    return engine, cp
 
 
 def test_commits_never_checkpoint_inline_below_the_backstop(tmp_path: Path) -> None:
@@ -34,9 +41,7 @@ def test_the_thread_keeps_the_log_from_growing(tmp_path: Path) -> None:
     """40 MB of writes, each followed by the thread's checkpoint: the log restarts from its
     beginning each time instead of growing to 40 MB (the backstop alone would allow 64)."""
     path = tmp_path / "hub.db"
-    engine = make_engine(f"sqlite:///{path}")
-    cp = checkpoint.checkpointer_of(engine)
-    assert cp is not None
+    engine, cp = _engine(path)
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE filler (id INTEGER PRIMARY KEY, body BLOB)"))
     blob = b"x" * (PAGE - 100)
@@ -51,9 +56,7 @@ def test_the_thread_keeps_the_log_from_growing(tmp_path: Path) -> None:
 
 
 def test_the_thread_stops_with_its_engine(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'hub.db'}")
-    cp = checkpoint.checkpointer_of(engine)
-    assert cp is not None
+    engine, cp = _engine(tmp_path / "hub.db")
     thread = cp._thread
     engine.dispose()
     del engine
@@ -64,9 +67,7 @@ def test_the_thread_stops_with_its_engine(tmp_path: Path) -> None:
 
 def test_a_deleted_database_is_not_created_again(tmp_path: Path) -> None:
     path = tmp_path / "hub.db"
-    engine = make_engine(f"sqlite:///{path}")
-    cp = checkpoint.checkpointer_of(engine)
-    assert cp is not None
+    engine, cp = _engine(path)
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE t (x INTEGER)"))
     engine.dispose()
