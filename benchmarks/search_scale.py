@@ -40,7 +40,7 @@ from search import (
     time_matcher,
     time_without,
 )
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from lpx.client.keys import NetworkKeys
 from lpx.client.keys import generate as generate_keys
@@ -77,8 +77,10 @@ def sample_rows(files: Files, n: int, seed: int) -> list[tuple[str, dict[str, st
     return sample
 
 
-def pointers_of(backend: Backend, files: Files, people: set[str]) -> PersonOf:
-    """Every pointer of the sampled people (all their records, in every state)."""
+def pointers_of(backend: Backend, files: Files,
+                people: set[str]) -> tuple[PersonOf, set[tuple[str, str]]]:  # fmt: skip
+    """Every pointer of the sampled people (all their records, in every state), and which
+    of their records the hub holds (all of them, unless seeding was cut short)."""
     wanted: dict[str, list[str]] = {}
     person: dict[tuple[str, str], str] = {}
     with files.truth.open(newline="", encoding="utf-8") as ft:
@@ -87,13 +89,15 @@ def pointers_of(backend: Backend, files: Files, people: set[str]) -> PersonOf:
                 wanted.setdefault(state, []).append(record_id)
                 person[(state, record_id)] = who
     found = PersonOf()
+    held: set[tuple[str, str]] = set()
     with backend.hub.engine.connect() as conn:
         repo = PointerRepository(conn)
         for state, ids in wanted.items():
             for i in range(0, len(ids), 1000):
                 for rid, row in repo.by_records(state, ids[i : i + 1000]).items():
                     found[row.pointer_id] = person[(state, rid)]
-    return found
+                    held.add((state, rid))
+    return found, held
 
 
 def main() -> None:
@@ -107,6 +111,8 @@ def main() -> None:
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--database", default=None,
                         help="keep the seeded hub in this database and reuse it if it exists")
+    parser.add_argument("--vacuum", action="store_true",
+                        help="VACUUM ANALYZE a reused hub first (if its seeding was cut short)")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="synth files and hub keys (give it with --database)")  # fmt: skip
     args = parser.parse_args()
@@ -125,6 +131,10 @@ def main() -> None:
             keys = NetworkKeys.load(key_file)
             files.existing_count = stored
             console.print(f"reusing {stored:,} seeded pointers in {args.database}")
+            if args.vacuum:  # seeding was cut short before its own VACUUM ANALYZE
+                with hub.engine.connect().execution_options(
+                        isolation_level="AUTOCOMMIT") as conn:  # fmt: skip
+                    conn.execute(text("VACUUM (ANALYZE)"))
         else:
             keys = generate_keys()
             keys.save(key_file)
@@ -140,8 +150,11 @@ def main() -> None:
                           "processes through PointerService.upsert_batch, no cases)")  # fmt: skip
         backend.count = files.existing_count
         rows = sample_rows(files, args.sample, args.seed)
+        backend.pointer_person, held = pointers_of(backend, files, {p for _, _, p in rows})
+        # Inquiries are about people the hub holds (a run over a hub whose seeding was cut
+        # short samples the whole file; only the rows it got to are asked about).
+        rows = [r for r in rows if (r[0], r[1]["record_id"]) in held]
         queries = build_queries(Dataset({}, {}, rows), args.queries, args.seed, keys)
-        backend.pointer_person = pointers_of(backend, files, {p for _, _, p in rows})
         timings: list[Timing] = [time_matcher(backend, queries),
                                  time_in_process(backend, queries),
                                  time_without(backend, queries, audit=True),
