@@ -3,16 +3,57 @@ connection like the others, so a service's writes commit or roll back together."
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Integer, delete, func, insert, select, update
+from sqlalchemy import Connection, Integer, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from lpx.storage import safeguard_tables as s
 from lpx.storage import tables as t
+
+# Statements of the guard that runs before every inquiry, built once: constructing a Core
+# statement per call cost more than the database answering it.
+_RC = s.rate_counters.c
+_EF = s.enumeration_features.c
+_EA = s.enumeration_alerts.c
+_IQ = t.inquiries.c
+
+
+@functools.cache
+def _increment(postgres: bool, n: int) -> Any:
+    dialect: Any = postgresql if postgres else sqlite
+    stmt = dialect.insert(s.rate_counters).values([
+        {"key": bindparam(f"k{i}"), "window_start": bindparam(f"w{i}"), "count": 1}
+        for i in range(n)])  # fmt: skip
+    return stmt.on_conflict_do_update(
+        index_elements=[_RC.key, _RC.window_start], set_={"count": _RC.count + 1}
+    ).returning(_RC.key, _RC.window_start, _RC.count)
+
+
+_ADD_FEATURE = insert(s.enumeration_features)
+_FEATURES = (
+    select(_EF.at, _EF.dob_hash, _EF.surname_hash, _EF.off_hours)
+    .where(_EF.jurisdiction == bindparam("j"), _EF.user_id == bindparam("u"),
+           _EF.at >= bindparam("since"))
+    .order_by(_EF.at)
+)  # fmt: skip
+_OUTCOMES = select(
+    func.count(), func.coalesce(func.sum((_IQ.candidates == 0).cast(Integer)), 0)
+).where(_IQ.jurisdiction == bindparam("j"), _IQ.user_id == bindparam("u"),
+        _IQ.created_at >= bindparam("since"))  # fmt: skip
+# Until when the user, and the whole credential, are paused: each half reads its own index.
+_THROTTLED = select(
+    select(func.max(_EA.throttled_until)).where(
+        _EA.jurisdiction == bindparam("j"), _EA.user_id == bindparam("u"),
+        _EA.throttled_until > bindparam("now")).scalar_subquery(),
+    select(func.max(_EA.throttled_until)).where(
+        _EA.credential_id == bindparam("cred"), _EA.throttled_until > bindparam("now"),
+        _EA.patterns.like("%credential%")).scalar_subquery(),
+)  # fmt: skip
 
 
 class RateCounterRepository:
@@ -22,14 +63,11 @@ class RateCounterRepository:
     def increment(self, windows: Sequence[tuple[str, int]]) -> list[int]:
         """Add one to each (key, window start) count and return the counts in order: one
         atomic upsert statement on both backends, however many limits an inquiry meets."""
-        dialect: Any = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        c = s.rate_counters.c
-        stmt = dialect.insert(s.rate_counters).values(
-            [{"key": key, "window_start": start, "count": 1} for key, start in windows])
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[c.key, c.window_start], set_={"count": c.count + 1}
-        ).returning(c.key, c.window_start, c.count)
-        counts = {(r[0], int(r[1])): int(r[2]) for r in self.conn.execute(stmt)}
+        stmt = _increment(self.conn.dialect.name == "postgresql", len(windows))
+        params: dict[str, object] = {}
+        for i, (key, start) in enumerate(windows):
+            params[f"k{i}"], params[f"w{i}"] = key, start
+        counts = {(r[0], int(r[1])): int(r[2]) for r in self.conn.execute(stmt, params)}
         return [counts[w] for w in windows]
 
     def purge_before(self, window_start: int) -> None:
@@ -71,17 +109,12 @@ class EnumerationRepository:
 
     def add_feature(self, jurisdiction: str, user_id: str, at: datetime, dob_hash: str,
                     surname_hash: str, off_hours: bool) -> None:  # fmt: skip
-        self.conn.execute(insert(s.enumeration_features).values(
-            jurisdiction=jurisdiction, user_id=user_id, at=at, dob_hash=dob_hash,
-            surname_hash=surname_hash, off_hours=int(off_hours)))  # fmt: skip
+        self.conn.execute(_ADD_FEATURE, {
+            "jurisdiction": jurisdiction, "user_id": user_id, "at": at, "dob_hash": dob_hash,
+            "surname_hash": surname_hash, "off_hours": int(off_hours)})  # fmt: skip
 
     def features(self, jurisdiction: str, user_id: str, since: datetime) -> list[FeatureRow]:
-        c = s.enumeration_features.c
-        rows = self.conn.execute(
-            select(c.at, c.dob_hash, c.surname_hash, c.off_hours)
-            .where(c.jurisdiction == jurisdiction, c.user_id == user_id, c.at >= since)
-            .order_by(c.at)
-        )
+        rows = self.conn.execute(_FEATURES, {"j": jurisdiction, "u": user_id, "since": since})
         return [FeatureRow(r.at, r.dob_hash, r.surname_hash, bool(r.off_hours)) for r in rows]
 
     def purge_features(self, before: datetime) -> int:
@@ -90,26 +123,15 @@ class EnumerationRepository:
 
     def outcomes(self, jurisdiction: str, user_id: str, since: datetime) -> tuple[int, int]:
         """(inquiries, misses) of the user since ``since``, from the inquiries table."""
-        c = t.inquiries.c
-        row = self.conn.execute(
-            select(
-                func.count(), func.coalesce(func.sum((c.candidates == 0).cast(Integer)), 0)
-            ).where(c.jurisdiction == jurisdiction, c.user_id == user_id, c.created_at >= since)
-        ).one()
+        row = self.conn.execute(_OUTCOMES, {"j": jurisdiction, "u": user_id,
+                                            "since": since}).one()  # fmt: skip
         return int(row[0]), int(row[1])
 
     def throttled_until(self, jurisdiction: str, user_id: str, credential_id: int,
                         now: datetime) -> tuple[datetime | None, datetime | None]:  # fmt: skip
-        """Until when the user, and the whole credential, are paused (None: not paused), in
-        one statement: each half reads its own index."""
-        c = s.enumeration_alerts.c
-        user = select(func.max(c.throttled_until)).where(
-            c.jurisdiction == jurisdiction, c.user_id == user_id, c.throttled_until > now)
-        credential = select(func.max(c.throttled_until)).where(
-            c.credential_id == credential_id, c.throttled_until > now,
-            c.patterns.like("%credential%"))  # fmt: skip
-        row = self.conn.execute(select(user.scalar_subquery(),
-                                       credential.scalar_subquery())).one()  # fmt: skip
+        """Until when the user, and the whole credential, are paused (None: not paused)."""
+        row = self.conn.execute(_THROTTLED, {"j": jurisdiction, "u": user_id,
+                                             "cred": credential_id, "now": now}).one()  # fmt: skip
         return row[0], row[1]
 
     def flagged_users(self, credential_id: int, since: datetime) -> int:
