@@ -17,6 +17,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import weakref
+from pathlib import Path
 
 from sqlalchemy import Engine, event
 
@@ -64,8 +65,8 @@ class WalCheckpointer:
     def _connect(self) -> sqlite3.Connection | None:
         # mode=rw: never create the file again if it was deleted under us (test temp dirs).
         try:
-            return sqlite3.connect(f"file:{self._path}?mode=rw", uri=True, timeout=0,
-                                   check_same_thread=False)  # fmt: skip
+            return sqlite3.connect(f"{Path(self._path).resolve().as_uri()}?mode=rw", uri=True,
+                                   timeout=0, check_same_thread=False)  # fmt: skip
         except sqlite3.Error:
             return None
 
