@@ -20,11 +20,12 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        on_disk = bool(path) and path != ":memory:"
+        if on_disk:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        if path and path != ":memory:":
+        if on_disk:
             checkpoint.attach(engine, path)
         return engine
     if url.startswith("postgresql://"):

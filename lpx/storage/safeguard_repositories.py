@@ -15,14 +15,12 @@ from lpx.storage import safeguard_tables as s
 from lpx.storage import tables as t
 
 # Statements of the guard that runs before every inquiry, built once: constructing a Core
-# statement per call cost more than the database answering it.
+# statement per call cost more than the database answering it. The counter upsert is plain
+# SQL sent with ``exec_driver_sql`` (both dialects share its syntax): even a prebuilt
+# multi-row Core insert cost a millisecond of CPU per inquiry to execute.
 _EF = s.enumeration_features.c
 _EA = s.enumeration_alerts.c
 _IQ = t.inquiries.c
-
-
-# Plain SQL sent with ``exec_driver_sql`` (both dialects share the upsert syntax): even a
-# prebuilt multi-row Core insert cost a millisecond of CPU per inquiry to execute.
 _INCREMENT = ("INSERT INTO rate_counters (key, window_start, count) {rows} "
               "ON CONFLICT (key, window_start) DO UPDATE SET count = rate_counters.count + 1 "
               "RETURNING key, window_start, count")  # fmt: skip
