@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from bench_hub import fresh_hub, record_of
+from bench_hub import fresh_hub, record_of, vacuum_analyze
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -232,9 +232,7 @@ def seed(hub: Hub, files: Files, keys: NetworkKeys, workers: int) -> None:
         if any(proc.exitcode != 0 for proc in procs):
             raise RuntimeError(f"a seed worker failed: {[p.exitcode for p in procs]}")
     hub.pointers.cases = opener
-    if hub.engine.dialect.name == "postgresql":
-        with hub.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE"))
+    vacuum_analyze(hub.engine)
 
 
 def _existing_rows(files: Files, part: int, parts: int) -> Iterator[dict[str, str]]:

@@ -28,7 +28,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -37,11 +37,10 @@ from typing import Any
 
 import duckdb
 import httpx
-from bench_hub import fresh_hub, record_of
+from bench_hub import fresh_hub, record_of, vacuum_analyze
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import text
 
 from lpx.auth.permissions import Role
 from lpx.auth.policy import Actor
@@ -172,13 +171,7 @@ def load(backend: Backend, data: Dataset) -> None:
     elapsed = time.perf_counter() - t0
     backend.hub.pointers.cases = opener
     backend.load_rate = total / elapsed
-    if backend.name == "postgresql":
-        # What autovacuum would do soon after a bulk load, done before timing rather than
-        # during it: statistics for the planner, and the visibility map that lets the
-        # candidate query read ``pointer_blocks`` by index alone.
-        with backend.hub.engine.connect().execution_options(
-                isolation_level="AUTOCOMMIT") as conn:  # fmt: skip
-            conn.execute(text("VACUUM (ANALYZE)"))
+    vacuum_analyze(backend.hub.engine)
     console.print(f"{backend.name}: loaded {total:,} pointers in {elapsed:.1f} s "
                   f"= [bold]{backend.load_rate:,.0f} rows/s[/] (case opening off)")  # fmt: skip
 
@@ -353,53 +346,52 @@ def time_matcher(backend: Backend, queries: Sequence[Query]) -> Timing:
     search = backend.hub.search
     index_key = backend.hub.settings.index_key()
 
-    def run(q: Query) -> list[str]:
+    def run(_i: int, q: Query) -> list[str]:
         probe = MatchProfile.of(q.inquiry.identity)
         with search._uow() as uow:
             scored, _ = search._match(uow, probe, probe_keys(index_key, probe))
         return [s.key for s in scored]
 
-    for q in queries[:WARMUP]:
-        run(q)
-    latencies: list[int] = []
-    found: list[set[str]] = []
-    t0 = time.perf_counter()
-    for q in queries:
-        s = time.perf_counter_ns()
-        keys = run(q)
-        latencies.append(time.perf_counter_ns() - s)
-        found.append({backend.pointer_person[k] for k in keys})
-    wall = time.perf_counter() - t0
-    recall, false_match = _recall(queries, found)
-    timing = Timing("LPX matcher only", backend.name, _count(backend), backend.load_rate,
-                    latencies, wall, recall, false_match)  # fmt: skip
+    timing, _ = _timed(backend, queries, "LPX matcher only", run)
     timing.print()
     return timing
 
 
-def time_in_process(backend: Backend, queries: Sequence[Query],
-                    label: str = "LPX in-process") -> Timing:  # fmt: skip
-    hub = backend.hub
+def _timed(backend: Backend, queries: Sequence[Query], label: str,
+           run: Callable[[int, Query], list[str]]) -> tuple[Timing, list[int]]:  # fmt: skip
+    """Warm up, then time ``run`` (inquiry i -> pointer ids shown) on every inquiry; the
+    timing with recall, and this thread's CPU time per inquiry."""
     for i, q in enumerate(queries[:WARMUP]):
-        hub.search.search(clerk(i), q.inquiry)
+        run(i, q)
     latencies: list[int] = []
     cpu: list[int] = []
     found: list[set[str]] = []
     returned = 0
     t0 = time.perf_counter()
     for i, q in enumerate(queries):
-        actor = clerk(i)
         s, c = time.perf_counter_ns(), time.thread_time_ns()
-        result = hub.search.search(actor, q.inquiry)
+        shown = run(i, q)
         latencies.append(time.perf_counter_ns() - s)
         cpu.append(time.thread_time_ns() - c)
-        returned += len(result.candidates)
-        found.append({backend.pointer_person[c.pointer_id] for c in result.candidates})
+        returned += len(shown)
+        found.append({backend.pointer_person[p] for p in shown})
     wall = time.perf_counter() - t0
     recall, false_match = _recall(queries, found)
-    timing = Timing(label, backend.name, _count(backend), backend.load_rate,
-                    latencies, wall, recall, false_match, _fetched(backend, queries),
-                    returned / len(queries))  # fmt: skip
+    timing = Timing(label, backend.name, _count(backend), backend.load_rate, latencies,
+                    wall, recall, false_match, returned=returned / len(queries))  # fmt: skip
+    return timing, cpu
+
+
+def time_in_process(backend: Backend, queries: Sequence[Query],
+                    label: str = "LPX in-process") -> Timing:  # fmt: skip
+    search = backend.hub.search
+
+    def run(i: int, q: Query) -> list[str]:
+        return [c.pointer_id for c in search.search(clerk(i), q.inquiry).candidates]
+
+    timing, cpu = _timed(backend, queries, label, run)
+    timing.fetched = _fetched(backend, queries)
+    wall = timing.wall_s
     timing.print()
     # On a shared machine wall time includes waiting for a core; this thread's own CPU time
     # (SQLite runs in it; PostgreSQL's work is in the server) tells that apart from our cost.

@@ -27,9 +27,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_hub import fresh_hub
+from bench_hub import fresh_hub, vacuum_analyze
 from onboarding import Clock, Files, seed, write_data
 from search import (
+    DEFAULT_PG,
     Backend,
     Dataset,
     Timing,
@@ -40,7 +41,7 @@ from search import (
     time_matcher,
     time_without,
 )
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from lpx.client.keys import NetworkKeys
 from lpx.client.keys import generate as generate_keys
@@ -108,7 +109,7 @@ def main() -> None:
                         help="hub rows kept to build inquiries from")  # fmt: skip
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--seed-workers", type=int, default=2)
-    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--postgres-url", default=DEFAULT_PG)
     parser.add_argument("--database", default=None,
                         help="keep the seeded hub in this database and reuse it if it exists")
     parser.add_argument("--vacuum", action="store_true",
@@ -132,9 +133,7 @@ def main() -> None:
             files.existing_count = stored
             console.print(f"reusing {stored:,} seeded pointers in {args.database}")
             if args.vacuum:  # seeding was cut short before its own VACUUM ANALYZE
-                with hub.engine.connect().execution_options(
-                        isolation_level="AUTOCOMMIT") as conn:  # fmt: skip
-                    conn.execute(text("VACUUM (ANALYZE)"))
+                vacuum_analyze(hub.engine)
         else:
             keys = generate_keys()
             keys.save(key_file)
