@@ -35,7 +35,12 @@ from lpx.domain.enumeration import (
 from lpx.domain.inquiry import SearchInquiry
 from lpx.domain.profile import MatchProfile
 from lpx.services.limits import RateGuard, RateLimited
-from lpx.storage.safeguard_repositories import AlertRow, EnumerationRepository
+from lpx.storage.safeguard_repositories import (
+    AlertRow,
+    EnumerationRepository,
+    Screen,
+    Screening,
+)
 from lpx.storage.workflow_repositories import NotificationRepository
 
 Now = Callable[[], datetime]
@@ -62,9 +67,8 @@ def _aware(d: datetime) -> datetime:
 class InquiryGuard:
     """Called by SearchService before it answers (one call per inquiry)."""
 
-    def __init__(self, engine: Engine, index_key: bytes, rates: RateGuard, audit: AuditLog,
+    def __init__(self, index_key: bytes, rates: RateGuard, audit: AuditLog,
                  policy: DetectionPolicy | None = None, now: Now = utcnow) -> None:  # fmt: skip
-        self._engine = engine
         self._key = index_key
         self.rates = rates
         self._audit = audit
@@ -72,64 +76,73 @@ class InquiryGuard:
         self._now = now
         self._purged: datetime | None = None
 
-    def before_status(self, actor: Actor) -> None:
-        self._guarded(actor, None)
+    def before_status(self, conn: Connection, actor: Actor) -> RateLimited | None:
+        return self._screen(conn, actor, None)
 
-    def before_search(self, actor: Actor, inquiry: SearchInquiry) -> None:
-        self._guarded(actor, inquiry)
+    def before_search(self, conn: Connection, actor: Actor,
+                      inquiry: SearchInquiry) -> RateLimited | None:  # fmt: skip
+        return self._screen(conn, actor, inquiry)
 
-    def _guarded(self, actor: Actor, inquiry: SearchInquiry | None) -> None:
-        """Throttle check, rate limits and (for a search) detection in one transaction: a
-        few statements and one commit before every inquiry, not three transactions.
+    def _screen(self, conn: Connection, actor: Actor,
+                inquiry: SearchInquiry | None) -> RateLimited | None:  # fmt: skip
+        """Throttle check, rate limits and (for a search) detection, in the inquiry's own
+        transaction on ``conn``: one round trip on PostgreSQL, and no commit of its own.
 
-        A throttled user is refused before anything is written. Otherwise the transaction
-        commits whatever happens next, so a hit over a rate limit still counts and an alert
-        is kept, and only then is the refusal raised.
+        A throttled user is refused by raising: the caller rolls back, so nothing of the
+        inquiry is kept. Any other refusal is returned, for the caller to commit (so a hit
+        over a rate limit still counts and an alert is kept) and only then raise, without
+        answering.
         """
         now = self._now()
-        refusal: RateLimited | None = None
-        with self._engine.begin() as conn:
-            repo = EnumerationRepository(conn)
-            repo.commit_without_flush()
-            self._refuse_if_throttled(repo, actor, now)
-            try:
-                self.rates.admit(actor, conn)
-            except RateLimited as exc:
-                refusal = exc
-            if refusal is None and inquiry is not None \
-                    and self._detect(repo, conn, actor, inquiry, now):  # fmt: skip
-                refusal = self._refusal(now + self.policy.cooldown, now)
-        if refusal is not None:
-            raise refusal
-
-    def _detect(self, repo: EnumerationRepository, conn: Connection, actor: Actor,
-                inquiry: SearchInquiry, now: datetime) -> bool:  # fmt: skip
-        """Record the inquiry's features and flag the user if a pattern trips."""
         p = self.policy
-        surname = MatchProfile.of(inquiry.identity).name.last_phonetic
-        current = features_of(self._key, inquiry.identity.dob, surname, now, p.off_hours_utc)
-        since = now - p.window
-        rows = repo.features(actor.jurisdiction, actor.user_id, since)
-        recent = [Features(r.dob_hash, r.surname_hash, r.off_hours) for r in rows]
-        seen = {f.dob_hash for f in recent}
+        hit = self.rates.hit_for(actor)
+        in_db = self.rates.counts_in_database
+        current = None
+        if inquiry is not None:
+            surname = MatchProfile.of(inquiry.identity).name.last_phonetic
+            current = features_of(self._key, inquiry.identity.dob, surname, now, p.off_hours_utc)
+        # Reads never look past the window; expired features go once a minute (by index).
+        purge = current is not None and (self._purged is None
+                                         or now - self._purged >= PURGE_EVERY)  # fmt: skip
+        repo = EnumerationRepository(conn)
+        screen = repo.screen(Screening(
+            actor.jurisdiction, actor.user_id, actor.credential_id, now, now - p.window,
+            hit.windows if in_db else [],
+            None if current is None else (current.dob_hash, current.surname_hash,
+                                          current.off_hours),
+            purge))  # fmt: skip
+        if purge:
+            self._purged = now
+        latest = max((_aware(d) for d in screen.throttled_until if d is not None), default=None)
+        if latest is not None:
+            raise self._refusal(latest, now)
+        try:
+            self.rates.settle(hit, conn, screen.counts if in_db else None)
+        except RateLimited as exc:
+            if current is not None:  # refused unanswered: not part of the user's pattern
+                repo.take_back_feature(actor.jurisdiction, actor.user_id, now)
+            return exc
+        if inquiry is None or current is None:
+            return None
+        patterns = self._detect(inquiry, current, screen)
+        if not patterns:
+            return None
+        self._flag(repo, conn, actor, patterns, now)
+        return self._refusal(now + p.cooldown, now)
+
+    def _detect(self, inquiry: SearchInquiry, current: Features, screen: Screen) -> list[Pattern]:
+        """The patterns this inquiry trips, given the user's recent ones."""
+        p = self.policy
+        recent = [Features(r.dob_hash, r.surname_hash, r.off_hours) for r in screen.features]
         run = sequential_run(
             inquiry.identity.dob,
-            seen,
+            {f.dob_hash for f in recent},
             lambda d: dob_hash(self._key, d),
             p.thresholds.sequential_step,
             p.thresholds.sequential_run,
         )
-        inquiries, misses = repo.outcomes(actor.jurisdiction, actor.user_id, since)
-        repo.add_feature(actor.jurisdiction, actor.user_id, now, current.dob_hash,
-                         current.surname_hash, current.off_hours)  # fmt: skip
-        # Reads never look past the window; expired rows go once a minute (by index).
-        if self._purged is None or now - self._purged >= PURGE_EVERY:
-            repo.purge_features(since)
-            self._purged = now
-        patterns = detect(current, recent, run, inquiries, misses, p.thresholds)
-        if patterns:
-            self._flag(repo, conn, actor, patterns, now)
-        return bool(patterns)
+        inquiries, misses = screen.outcomes
+        return detect(current, recent, run, inquiries, misses, p.thresholds)
 
     def _flag(self, repo: EnumerationRepository, conn: Connection, actor: Actor,
               patterns: list[Pattern], now: datetime) -> None:  # fmt: skip
@@ -147,7 +160,6 @@ class InquiryGuard:
         """Store the alert, tell every touched state in its notification feed, and audit it
         as its own action (ids and pattern names only: no name, date or hash)."""
         alert_id = str(uuid.uuid4())
-        repo.commit_without_flush(relaxed=False)  # an alert and its audit entry are kept
         repo.add_alert(alert_id, actor.jurisdiction, user, actor.credential_id, patterns,
                        now, now + self.policy.cooldown, touched)  # fmt: skip
         detail = {"flagged_jurisdiction": actor.jurisdiction, "patterns": patterns,
@@ -160,14 +172,6 @@ class InquiryGuard:
         self._audit.append(conn, AuditEvent.by(actor, Action.ENUMERATION_ALERT,
                                                jurisdictions=frozenset(touched),
                                                refs=refs))  # fmt: skip
-
-    def _refuse_if_throttled(self, repo: EnumerationRepository, actor: Actor,
-                             now: datetime) -> None:  # fmt: skip
-        until, cred = repo.throttled_until(actor.jurisdiction, actor.user_id,
-                                           actor.credential_id, now)  # fmt: skip
-        latest = max((_aware(d) for d in (until, cred) if d is not None), default=None)
-        if latest is not None:
-            raise self._refusal(latest, now)
 
     @staticmethod
     def _refusal(until: datetime, now: datetime) -> RateLimited:

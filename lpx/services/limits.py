@@ -60,6 +60,11 @@ def _window(limit: Limit, now: float) -> int:
     return int(now) // limit.window_s * limit.window_s
 
 
+def windows(limits: Sequence[Limit], now: float) -> list[tuple[str, int]]:
+    """The (key, window start) counters a hit at ``now`` adds one to."""
+    return [(lim.key, _window(lim, now)) for lim in limits]
+
+
 def _check(limits: Sequence[Limit], counts: Sequence[int], now: float) -> None:
     over = [(lim, _window(lim, now) + lim.window_s - now)
             for lim, n in zip(limits, counts, strict=True) if n > lim.limit]  # fmt: skip
@@ -93,13 +98,16 @@ class DatabaseRateLimiter:
         _check(limits, counts, now)
 
     def _count(self, conn: Connection, limits: Sequence[Limit], now: float) -> list[int]:
-        repo = RateCounterRepository(conn)
-        counts = repo.increment([(lim.key, _window(lim, now)) for lim in limits])
+        counts = RateCounterRepository(conn).increment(windows(limits, now))
+        self.counted(conn, limits, now)
+        return counts
+
+    def counted(self, conn: Connection, limits: Sequence[Limit], now: float) -> None:
+        """After a hit was counted: purge windows long past, once every 1000 hits."""
         self._hits += 1
         if self._hits % 1000 == 1:
             longest = max((lim.window_s for lim in limits), default=0)
-            repo.purge_before(int(now) - 2 * longest)
-        return counts
+            RateCounterRepository(conn).purge_before(int(now) - 2 * longest)
 
 
 class RedisRateLimiter:
@@ -149,6 +157,18 @@ class RatePolicy:
         ]
 
 
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One inquiry's hit on each of its actor's limits, at ``now``."""
+
+    limits: list[Limit]
+    now: float
+
+    @property
+    def windows(self) -> list[tuple[str, int]]:
+        return windows(self.limits, self.now)
+
+
 class RateGuard:
     """What the search service calls first: count the actor's inquiry against every limit."""
 
@@ -160,3 +180,22 @@ class RateGuard:
 
     def admit(self, actor: Actor, conn: Connection | None = None) -> None:
         self.limiter.hit(self.policy.limits(actor), self._clock(), conn)
+
+    def hit_for(self, actor: Actor) -> Hit:
+        return Hit(self.policy.limits(actor), self._clock())
+
+    @property
+    def counts_in_database(self) -> bool:
+        """Whether a caller may count hits in its own statements (see settle)."""
+        return isinstance(self.limiter, DatabaseRateLimiter)
+
+    def settle(self, hit: Hit, conn: Connection, counts: Sequence[int] | None = None) -> None:
+        """Raise RateLimited if ``hit`` is over a limit. ``counts`` are the counters after
+        the caller added this hit in its own statement (``counts_in_database`` only);
+        without them the hit is counted here."""
+        if counts is None:
+            self.limiter.hit(hit.limits, hit.now, conn)
+            return
+        assert isinstance(self.limiter, DatabaseRateLimiter)
+        self.limiter.counted(conn, hit.limits, hit.now)
+        _check(hit.limits, counts, hit.now)

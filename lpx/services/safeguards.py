@@ -47,7 +47,7 @@ def build_safeguards(settings: Settings, engine: Engine, search: SearchService,
                              s.off_hours_utc,
                              Thresholds(daily_inquiries=s.enumeration_max_user_inquiries,
                                         daily_people=s.enumeration_max_user_people))  # fmt: skip
-    guard = InquiryGuard(engine, index_key, rates, audit, policy)
+    guard = InquiryGuard(index_key, rates, audit, policy)
     search.guard = guard
     outside = OutsideService(engine, partial(UnitOfWork, engine), search, index_key, audit,
                              timedelta(days=s.outside_objection_days),

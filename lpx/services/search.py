@@ -88,12 +88,13 @@ class SearchService:
     def search(self, actor: Actor, inquiry: SearchInquiry) -> SearchResult:
         authorize(actor, Permission.INQUIRY_SEARCH)
         inquiry.validate(datetime.now(UTC).date())
-        if self.guard:
-            self.guard.before_search(actor, inquiry)
         probe = MatchProfile.of(inquiry.identity)
         keys = probe_keys(self._index_key, probe)
         inquiry_id = str(uuid.uuid4())
         with self._uow() as uow:
+            if self.guard and (refused := self.guard.before_search(uow.conn, actor, inquiry)):
+                uow.commit()  # the refused hit still counts
+                raise refused
             scored, where = self._match(uow, probe, keys)
             # An issuance inquiry keeps the ids it shows: a carry names one of them.
             shown = [s.key for s in scored] if inquiry.purpose in CARRY_PURPOSES else None
@@ -171,9 +172,10 @@ class SearchService:
 
     def status(self, actor: Actor, pointer_id: str) -> CardStatus:
         authorize(actor, Permission.INQUIRY_STATUS)
-        if self.guard:
-            self.guard.before_status(actor)
         with self._uow() as uow:
+            if self.guard and (refused := self.guard.before_status(uow.conn, actor)):
+                uow.commit()
+                raise refused
             row = uow.pointers.by_pointer_id(pointer_id)
             if row is None:
                 raise NotFound(f"No pointer has the id {pointer_id}.")

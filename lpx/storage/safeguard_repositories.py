@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Integer, bindparam, delete, func, insert, sel
 
 from lpx.storage import safeguard_tables as s
 from lpx.storage import tables as t
+from lpx.storage.pipeline import PgStatement, run_pipelined
 
 # Statements of the guard that runs before every inquiry, built once: constructing a Core
 # statement per call cost more than the database answering it. The counter upsert is plain
@@ -33,7 +34,10 @@ def _increment_sqlite(n: int) -> str:
     return _INCREMENT.format(rows="VALUES " + ", ".join(["(?, ?, 1)"] * n))
 
 
-_ADD_FEATURE = insert(s.enumeration_features)
+_ADD_FEATURE = insert(s.enumeration_features).values(
+    jurisdiction=bindparam("j"), user_id=bindparam("u"), at=bindparam("at"),
+    dob_hash=bindparam("dob_hash"), surname_hash=bindparam("surname_hash"),
+    off_hours=bindparam("off_hours"))  # fmt: skip
 _FEATURES = (
     select(_EF.at, _EF.dob_hash, _EF.surname_hash, _EF.off_hours)
     .where(_EF.jurisdiction == bindparam("j"), _EF.user_id == bindparam("u"),
@@ -53,6 +57,14 @@ _THROTTLED = select(
         _EA.credential_id == bindparam("cred"), _EA.throttled_until > bindparam("now"),
         _EA.patterns.like("%credential%")).scalar_subquery(),
 )  # fmt: skip
+_PURGE_FEATURES = delete(s.enumeration_features).where(_EF.at < bindparam("before"))
+_TAKE_BACK_FEATURE = delete(s.enumeration_features).where(
+    _EF.jurisdiction == bindparam("j"), _EF.user_id == bindparam("u"), _EF.at == bindparam("at"))
+# The same statements for PostgreSQL's pipeline (lpx/storage/pipeline.py).
+_PG = {name: PgStatement(stmt) for name, stmt in (
+    ("throttled", _THROTTLED), ("features", _FEATURES), ("outcomes", _OUTCOMES),
+    ("add_feature", _ADD_FEATURE),
+    ("purge_features", _PURGE_FEATURES), ("increment", _INCREMENT_PG))}  # fmt: skip
 
 
 class RateCounterRepository:
@@ -95,32 +107,91 @@ class AlertRow:
     states: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Screening:
+    """What the guard needs to screen one inquiry (see EnumerationRepository.screen)."""
+
+    jurisdiction: str
+    user_id: str
+    credential_id: int
+    now: datetime
+    since: datetime  # the detection window's start
+    windows: Sequence[tuple[str, int]]  # rate counters to hit; none when counted elsewhere
+    feature: tuple[str, str, bool] | None  # a search's (dob hash, surname hash, off hours)
+    purge: bool = False  # also delete features older than ``since``
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    throttled_until: tuple[datetime | None, datetime | None]  # the user's, the credential's
+    counts: list[int]  # each counter after this hit, in ``Screening.windows`` order
+    features: list[FeatureRow]  # the user's recent features, before this inquiry's
+    outcomes: tuple[int, int]  # (inquiries, misses) in the window
+
+
+def _feature_params(q: Screening) -> dict[str, Any]:
+    assert q.feature is not None
+    dob_hash, surname_hash, off_hours = q.feature
+    return {"j": q.jurisdiction, "u": q.user_id, "at": q.now, "dob_hash": dob_hash,
+            "surname_hash": surname_hash, "off_hours": int(off_hours)}  # fmt: skip
+
+
+def screen_batch(q: Screening) -> list[tuple[PgStatement, dict[str, Any]]]:
+    """The statements of EnumerationRepository.screen on PostgreSQL, in its order."""
+    who = {"j": q.jurisdiction, "u": q.user_id}
+    batch = [_PG["throttled"].bind({**who, "cred": q.credential_id, "now": q.now})]
+    if q.windows:
+        batch.append(_PG["increment"].bind({"keys": [k for k, _ in q.windows],
+                                            "windows": [w for _, w in q.windows]}))  # fmt: skip
+    if q.feature is not None:
+        batch += [_PG["features"].bind({**who, "since": q.since}),
+                  _PG["outcomes"].bind({**who, "since": q.since}),
+                  _PG["add_feature"].bind(_feature_params(q))]  # fmt: skip
+        if q.purge:
+            batch.append(_PG["purge_features"].bind({"before": q.since}))
+    return batch
+
+
 class EnumerationRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def commit_without_flush(self, relaxed: bool = True) -> None:
-        """On PostgreSQL, let this transaction's commit return before its WAL reaches disk
-        (``relaxed=False`` undoes it). For the guard's counters and features only: a crash
-        can lose them just for an inquiry whose own, synchronous, audited commit never
-        happened, since flushing that later commit flushes this one too."""
+    def screen(self, q: Screening) -> Screen:
+        """Everything the guard reads and writes before an inquiry, in one round trip on
+        PostgreSQL (a pipeline) and statement by statement on SQLite, in the order below:
+        the throttle check, the rate counters' hit, the user's recent features and
+        outcomes, then the inquiry's own feature (and the purge of expired ones)."""
         if self.conn.dialect.name == "postgresql":
-            value = "off" if relaxed else "on"
-            self.conn.exec_driver_sql(f"SET LOCAL synchronous_commit = {value}")
+            return self._screen_pg(q)
+        until = self.throttled_until(q.jurisdiction, q.user_id, q.credential_id, q.now)
+        counts = RateCounterRepository(self.conn).increment(q.windows) if q.windows else []
+        if q.feature is None:
+            return Screen(until, counts, [], (0, 0))
+        features = self.features(q.jurisdiction, q.user_id, q.since)
+        outcomes = self.outcomes(q.jurisdiction, q.user_id, q.since)
+        self.conn.execute(_ADD_FEATURE, _feature_params(q))
+        if q.purge:
+            self.conn.execute(_PURGE_FEATURES, {"before": q.since})
+        return Screen(until, counts, features, outcomes)
 
-    def add_feature(self, jurisdiction: str, user_id: str, at: datetime, dob_hash: str,
-                    surname_hash: str, off_hours: bool) -> None:  # fmt: skip
-        self.conn.execute(_ADD_FEATURE, {
-            "jurisdiction": jurisdiction, "user_id": user_id, "at": at, "dob_hash": dob_hash,
-            "surname_hash": surname_hash, "off_hours": int(off_hours)})  # fmt: skip
+    def _screen_pg(self, q: Screening) -> Screen:
+        rows = iter(run_pipelined(self.conn, screen_batch(q)))
+        throttled = next(rows)[0]
+        counted = {(r[0], int(r[1])): int(r[2]) for r in next(rows)} if q.windows else {}
+        counts = [counted[w] for w in q.windows]
+        if q.feature is None:
+            return Screen((throttled[0], throttled[1]), counts, [], (0, 0))
+        features = [FeatureRow(r[0], r[1], r[2], bool(r[3])) for r in next(rows)]
+        n, misses = next(rows)[0]
+        return Screen((throttled[0], throttled[1]), counts, features, (int(n), int(misses)))
+
+    def take_back_feature(self, jurisdiction: str, user_id: str, at: datetime) -> None:
+        """Remove the feature :meth:`screen` recorded for an inquiry refused after all."""
+        self.conn.execute(_TAKE_BACK_FEATURE, {"j": jurisdiction, "u": user_id, "at": at})
 
     def features(self, jurisdiction: str, user_id: str, since: datetime) -> list[FeatureRow]:
         rows = self.conn.execute(_FEATURES, {"j": jurisdiction, "u": user_id, "since": since})
         return [FeatureRow(r.at, r.dob_hash, r.surname_hash, bool(r.off_hours)) for r in rows]
-
-    def purge_features(self, before: datetime) -> int:
-        c = s.enumeration_features.c
-        return self.conn.execute(delete(s.enumeration_features).where(c.at < before)).rowcount
 
     def outcomes(self, jurisdiction: str, user_id: str, since: datetime) -> tuple[int, int]:
         """(inquiries, misses) of the user since ``since``, from the inquiries table."""

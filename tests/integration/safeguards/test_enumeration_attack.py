@@ -183,7 +183,7 @@ class Clock:
 def world(hub: Hub) -> Iterator[dict[str, Any]]:
     rows, pointers = _california()
     clock = Clock(DAY_START)
-    guard = InquiryGuard(hub.engine, hub.settings.index_key(),
+    guard = InquiryGuard(hub.settings.index_key(),
                          RateGuard(DatabaseRateLimiter(hub.engine), RatePolicy(),
                                    clock=lambda: clock.now.timestamp()),
                          hub.audit.log, DetectionPolicy(), now=clock)  # fmt: skip

@@ -10,7 +10,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 from helpers import auth
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from lpx.api.app import create_app
 from lpx.auth.permissions import Role
@@ -27,7 +27,7 @@ from lpx.services.limits import (
     RedisRateLimiter,
 )
 from lpx.storage.db import make_engine
-from lpx.storage.safeguard_tables import rate_counters
+from lpx.storage.safeguard_tables import enumeration_features, rate_counters
 
 ACTOR = Actor("CA", "clerk-1", frozenset(), 1)
 
@@ -125,8 +125,9 @@ def test_a_states_daily_ceiling_holds_across_its_users_until_the_utc_day_ends(
 
 
 def test_a_refused_search_still_counts(hub: Hub) -> None:
-    """The guard counts, detects and refuses in one transaction; a refusal over a limit
-    still commits the hit, so retrying while refused keeps the window full."""
+    """The guard counts, detects and refuses in the inquiry's transaction; a refusal over a
+    limit still commits the hit, so retrying while refused keeps the window full, but its
+    detection feature is taken back: an unanswered inquiry is not part of a pattern."""
     t = [7000.0]
     assert hub.search.guard is not None
     limiter = DatabaseRateLimiter(hub.engine)
@@ -139,8 +140,10 @@ def test_a_refused_search_still_counts(hub: Hub) -> None:
     for _ in range(2):
         with pytest.raises(RateLimited):
             hub.search.search(clerk, inquiry)
-    c = rate_counters.c
+    c, f = rate_counters.c, enumeration_features.c
     with hub.engine.connect() as conn:
         count = conn.execute(select(c.count).where(
             c.key == f"u:CA:{clerk.user_id}:m")).scalar_one()  # fmt: skip
-    assert count == 4
+        features = conn.execute(select(func.count()).where(
+            f.user_id == clerk.user_id)).scalar_one()  # fmt: skip
+    assert (count, features) == (4, 2)
