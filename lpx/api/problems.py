@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -135,6 +136,15 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else "The request was not understood."
         return problem(exc.status_code, detail, detail, f"http-{exc.status_code}", request,
                        headers=getattr(exc, "headers", None))  # fmt: skip
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _storage(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        # A statement or commit the database refused: the transaction rolled back whole (a
+        # deferred audit entry that cannot be written fails the commit, lpx/storage/pipeline.py).
+        log.error("storage %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return problem(503, "Storage unavailable", "The hub could not store this request, so "
+                       "it was refused and nothing was changed. Try again later; the hub "
+                       "operator has been alerted.", "storage-unavailable", request)  # fmt: skip
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

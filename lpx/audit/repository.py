@@ -5,11 +5,13 @@ lock (SQLite) is held until the caller commits, so sequence numbers are gapless 
 in order: a sealer that reads size n knows every entry below n is committed. Call
 ``append`` as the last step before commit, to hold the lock briefly.
 
-Every search inquiry appends, so on PostgreSQL an append is two round trips, not five: the
-counter bump and the read of the last per-jurisdiction positions go in one psycopg pipeline
-(still two statements, so the read takes its snapshot after the bump holds the lock), and
-the entry and its jurisdiction rows, one statement (a data-modifying CTE), go with the
-pipeline's closing sync.
+Every search inquiry appends, so on PostgreSQL an append costs one round trip, not five:
+the counter bump and the read of the last per-jurisdiction positions go in one psycopg
+pipeline (still two statements, so the read takes its snapshot after the bump holds the
+lock), with any writes the caller deferred; the entry and its jurisdiction rows, one
+statement (a data-modifying CTE), are deferred in turn and go with the commit
+(lpx/storage/pipeline.py), which sends them and COMMIT together. An entry that cannot be
+written fails that commit, so nothing of the request is kept.
 """
 
 from __future__ import annotations
@@ -20,15 +22,14 @@ from dataclasses import dataclass, replace
 from itertools import islice
 from typing import Any, TypeVar
 
-import psycopg
 from sqlalchemy import Connection, bindparam, case, func, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
 
 from lpx.audit.entries import AuditEntry, AuditEvent
 from lpx.audit.merkle import Node, leaf_hash
 from lpx.audit.signing import TreeHead
 from lpx.storage import tables as t
+from lpx.storage.pipeline import PgStatement, defer, run_pipelined
 
 _CHUNK = 500
 T = TypeVar("T")
@@ -89,19 +90,19 @@ _INSERT_JURISDICTIONS = insert(t.audit_entry_jurisdictions)
 # PostgreSQL's append, sent on the driver connection under the caller's transaction. The
 # same statements as above (GREATEST is the CASE of ``_bump_statement``: both columns are
 # NOT NULL), written out because SQLAlchemy cannot drive a psycopg pipeline.
-_PG_BUMP = (
+_PG_BUMP = PgStatement(
     "INSERT INTO audit_counters (name, value, time_us) VALUES (%(name)s, 1, %(now)s) "
     "ON CONFLICT (name) DO UPDATE SET value = audit_counters.value + 1, "
     "time_us = GREATEST(audit_counters.time_us, excluded.time_us) "
     "RETURNING value, time_us"
 )
-_PG_LAST_POSITIONS = (
+_PG_LAST_POSITIONS = PgStatement(
     "SELECT code, (SELECT max(position) FROM audit_entry_jurisdictions "
     "WHERE jurisdiction = code) FROM unnest(%(codes)s::varchar[]) AS code"
 )
 # The foreign key from the jurisdiction rows to the entry is checked at the end of the
 # statement, when the CTE's entry row exists.
-_PG_INSERT_ENTRY = (
+_PG_INSERT_ENTRY = PgStatement(
     "WITH entry AS (INSERT INTO audit_entries (seq, time_us, leaf_data, leaf_hash) "
     "VALUES (%(seq)s, %(time_us)s, %(leaf_data)s, %(leaf_hash)s)) "
     "INSERT INTO audit_entry_jurisdictions (jurisdiction, seq, position) "
@@ -152,26 +153,19 @@ class AuditRepository:
         return AuditEntry(size - 1, int(time_us), event, positions)
 
     def _append_pg(self, event: AuditEvent, touched: Iterable[str], now_us: int) -> AuditEntry:
-        """:meth:`append` in two round trips (see the module docstring). A driver error is
-        raised as SQLAlchemy's, so the audit log still fails closed on it."""
-        driver = self.conn.connection.driver_connection
+        """:meth:`append` in one round trip of its own (see the module docstring). A driver
+        error is raised as SQLAlchemy's, so the audit log still fails closed on it."""
         codes = list(touched)
-        try:
-            with driver.pipeline() as pipe:  # type: ignore[union-attr]
-                bump = driver.execute(_PG_BUMP, {"name": "append", "now": now_us})  # type: ignore[union-attr]
-                found = driver.execute(_PG_LAST_POSITIONS, {"codes": codes})  # type: ignore[union-attr]
-                pipe.sync()
-                size, time_us = bump.fetchone()
-                last = dict(found.fetchall())
-                entry = self._entry(event, codes, int(size), int(time_us), last)
-                data = entry.leaf()
-                # Sent with the pipeline's closing sync, which it would wait for anyway.
-                driver.execute(_PG_INSERT_ENTRY, {  # type: ignore[union-attr]
-                    "seq": entry.seq, "time_us": entry.time_us, "leaf_data": data,
-                    "leaf_hash": leaf_hash(data), "codes": list(entry.positions),
-                    "positions": list(entry.positions.values())})  # fmt: skip
-        except psycopg.Error as exc:
-            raise DBAPIError(_PG_INSERT_ENTRY, None, exc) from exc
+        bumped, found = run_pipelined(self.conn, [
+            (_PG_BUMP, {"name": "append", "now": now_us}),
+            (_PG_LAST_POSITIONS, {"codes": codes})])  # fmt: skip
+        size, time_us = bumped[0]
+        entry = self._entry(event, codes, int(size), int(time_us), dict(found))
+        data = entry.leaf()
+        defer(self.conn, _PG_INSERT_ENTRY, {
+            "seq": entry.seq, "time_us": entry.time_us, "leaf_data": data,
+            "leaf_hash": leaf_hash(data), "codes": list(entry.positions),
+            "positions": list(entry.positions.values())})  # fmt: skip
         return entry
 
     def size(self) -> tuple[int, int]:

@@ -12,7 +12,7 @@ from psycopg import pq
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 
-from lpx.storage import checkpoint
+from lpx.storage import checkpoint, pipeline
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -30,11 +30,13 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    # Custom plans per execution: a prepared statement planned while a table was small
-    # would otherwise keep scanning it once it holds millions of pointers.
-    engine = create_engine(url, pool_size=10, max_overflow=10,
-                           connect_args={"prepare_threshold": None})  # fmt: skip
+    # Custom plans per execution: a plan cached while a table was small would otherwise
+    # keep scanning it once it holds millions of rows. psycopg prepares no statements, and
+    # the server plans each run of its own cached statements (foreign-key checks) afresh.
+    engine = create_engine(url, pool_size=10, max_overflow=10, connect_args={
+        "prepare_threshold": None, "options": "-c plan_cache_mode=force_custom_plan"})
     event.listen(engine, "checkout", _pg_alive)
+    pipeline.watch_deferred(engine)
     return engine
 
 

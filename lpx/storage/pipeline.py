@@ -4,6 +4,12 @@ SQLAlchemy cannot drive a psycopg pipeline, so statements that gain from sharing
 trip are sent on the driver connection, under the transaction the caller's SQLAlchemy
 connection began. They are Core statements compiled once for psycopg, so they stay the
 same statements the SQLite path executes (and whose plans the tests read).
+
+A write whose result nobody reads can be *deferred*: it waits on the connection and goes
+first in the next pipeline (``run_pipelined``), so it costs no round trip of its own. A
+commit sends whatever is still waiting and COMMIT in one pipeline, and a rollback drops it
+(``watch_deferred``, on every PostgreSQL engine), so a deferred write is never lost, never
+outlives its transaction, and fails the commit if it fails.
 """
 
 from __future__ import annotations
@@ -12,12 +18,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import psycopg
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 
 _PSYCOPG = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
+_DEFERRED = "lpx.deferred"  # key in the DBAPI connection's info dict
+Bound = tuple["PgStatement", Mapping[str, Any]]
 
 
 class PgStatement:
@@ -33,19 +41,52 @@ class PgStatement:
             self.sql = str(compiled)
             self.constants = {k: v for k, v in compiled.params.items() if v is not None}
 
-    def bind(self, params: Mapping[str, Any]) -> tuple[PgStatement, dict[str, Any]]:
-        return self, {**self.constants, **params}
+    def params(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        return {**self.constants, **given} if self.constants else dict(given)
 
 
-def run_pipelined(conn: Connection,
-                  statements: Sequence[tuple[PgStatement, Mapping[str, Any]]]
-                  ) -> list[list[tuple[Any, ...]]]:  # fmt: skip
-    """Send ``statements`` in one psycopg pipeline and return each one's rows ([] for a
-    statement without any). A driver error is raised as SQLAlchemy's, like any other."""
+_COMMIT = PgStatement("COMMIT")
+
+
+def run_pipelined(conn: Connection, statements: Sequence[Bound]) -> list[list[tuple[Any, ...]]]:
+    """Send the deferred writes and ``statements`` in one psycopg pipeline and return each
+    statement's rows ([] for one without any). A driver error is raised as SQLAlchemy's."""
     driver = conn.connection.driver_connection
     try:
         with driver.pipeline():  # type: ignore[union-attr]
-            cursors = [driver.execute(s.sql, p) for s, p in statements]  # type: ignore[union-attr]
+            send_deferred(conn)
+            cursors = [driver.execute(s.sql, s.params(p)) for s, p in statements]  # type: ignore[union-attr]
         return [cur.fetchall() if cur.description else [] for cur in cursors]
     except psycopg.Error as exc:
-        raise DBAPIError(statements[0][0].sql, None, exc) from exc
+        raise DBAPIError(statements[0][0].sql if statements else "", None, exc) from exc
+
+
+def defer(conn: Connection, statement: PgStatement, params: Mapping[str, Any]) -> None:
+    """Queue a write for the connection's next pipeline, or its commit."""
+    conn.info.setdefault(_DEFERRED, []).append((statement, params))
+
+
+def send_deferred(conn: Connection) -> None:
+    """Queue the deferred writes in the pipeline the caller has open on ``conn``."""
+    driver = conn.connection.driver_connection
+    for statement, params in conn.info.pop(_DEFERRED, ()):
+        driver.execute(statement.sql, statement.params(params))  # type: ignore[union-attr]
+
+
+def watch_deferred(engine: Engine) -> None:
+    """Send deferred writes with every commit; drop them on rollback and pool reset."""
+
+    def flush(conn: Connection) -> None:
+        if conn.info.get(_DEFERRED):
+            # Committed here, so the driver's own commit that follows finds nothing to do.
+            run_pipelined(conn, [(_COMMIT, {})])
+
+    def drop(conn: Connection) -> None:
+        conn.info.pop(_DEFERRED, None)
+
+    def reset(_dbapi: Any, record: Any, _state: Any) -> None:
+        record.info.pop(_DEFERRED, None)
+
+    event.listen(engine, "commit", flush)
+    event.listen(engine, "rollback", drop)
+    event.listen(engine, "reset", reset)

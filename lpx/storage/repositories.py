@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, text, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
 
 from lpx.storage import tables as t
+from lpx.storage.pipeline import PgStatement, defer
 
 
 def utcnow() -> datetime:
@@ -84,12 +85,6 @@ class PointerRepository:
     def by_records(self, jurisdiction: str, record_ids: Sequence[str]) -> dict[str, PointerRow]:
         if not record_ids:
             return {}
-        if self.conn.dialect.name == "postgresql":
-            # psycopg prepares a statement after five runs, and PostgreSQL may then keep a
-            # generic plan costed while the table was still small: a sequential scan that
-            # makes every later batch read the whole table (a load slowed to 175 rows/s by
-            # 175k pointers). Plan each run with its values; the unique index then wins.
-            self.conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
         rows = self.conn.execute(
             select(t.pointers).where(
                 t.pointers.c.jurisdiction == jurisdiction,
@@ -307,7 +302,12 @@ class JurisdictionRepository:
                                                          created_at=utcnow()))  # fmt: skip
 
 
-_INSERT_INQUIRY = insert(t.inquiries)  # built once: it sits on every inquiry's path
+# Built once: it sits on every inquiry's path. On PostgreSQL it is deferred to the audit
+# append's round trip (lpx/storage/pipeline.py): nothing reads its result.
+_INSERT_INQUIRY = insert(t.inquiries).values({
+    c: bindparam(c) for c in ("inquiry_id", "jurisdiction", "user_id", "purpose",
+                              "candidates", "created_at", "shown")})  # fmt: skip
+_PG_INSERT_INQUIRY = PgStatement(_INSERT_INQUIRY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,11 +326,13 @@ class InquiryRepository:
     def add(self, inquiry_id: str, jurisdiction: str, user_id: str, purpose: str,
             candidates: int, shown: Sequence[str] | None = None) -> None:  # fmt: skip
         """``shown``: the pointer ids answered, kept only for an inquiry that may carry."""
-        self.conn.execute(_INSERT_INQUIRY, {
-            "inquiry_id": inquiry_id, "jurisdiction": jurisdiction, "user_id": user_id,
-            "purpose": purpose, "candidates": candidates, "created_at": utcnow(),
-            "shown": " ".join(shown) if shown is not None else None,
-        })  # fmt: skip
+        row = {"inquiry_id": inquiry_id, "jurisdiction": jurisdiction, "user_id": user_id,
+               "purpose": purpose, "candidates": candidates, "created_at": utcnow(),
+               "shown": " ".join(shown) if shown is not None else None}  # fmt: skip
+        if self.conn.dialect.name == "postgresql":
+            defer(self.conn, _PG_INSERT_INQUIRY, row)
+        else:
+            self.conn.execute(_INSERT_INQUIRY, row)
 
     def made_since(self, inquiry_id: str, since: datetime) -> InquiryRow | None:
         """The inquiry ``inquiry_id`` if it was made at or after ``since`` (compared in SQL,

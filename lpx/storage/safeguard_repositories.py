@@ -139,16 +139,16 @@ def _feature_params(q: Screening) -> dict[str, Any]:
 def screen_batch(q: Screening) -> list[tuple[PgStatement, dict[str, Any]]]:
     """The statements of EnumerationRepository.screen on PostgreSQL, in its order."""
     who = {"j": q.jurisdiction, "u": q.user_id}
-    batch = [_PG["throttled"].bind({**who, "cred": q.credential_id, "now": q.now})]
+    batch = [(_PG["throttled"], {**who, "cred": q.credential_id, "now": q.now})]
     if q.windows:
-        batch.append(_PG["increment"].bind({"keys": [k for k, _ in q.windows],
+        batch.append((_PG["increment"], {"keys": [k for k, _ in q.windows],
                                             "windows": [w for _, w in q.windows]}))  # fmt: skip
     if q.feature is not None:
-        batch += [_PG["features"].bind({**who, "since": q.since}),
-                  _PG["outcomes"].bind({**who, "since": q.since}),
-                  _PG["add_feature"].bind(_feature_params(q))]  # fmt: skip
+        batch += [(_PG["features"], {**who, "since": q.since}),
+                  (_PG["outcomes"], {**who, "since": q.since}),
+                  (_PG["add_feature"], _feature_params(q))]  # fmt: skip
         if q.purge:
-            batch.append(_PG["purge_features"].bind({"before": q.since}))
+            batch.append((_PG["purge_features"], {"before": q.since}))
     return batch
 
 

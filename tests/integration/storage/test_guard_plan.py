@@ -31,7 +31,7 @@ GUARD_INDEXES = {("inquiries", "ix_inquiries_user_created"),
 def _sent(conn: Connection) -> list[tuple[str, Any]]:
     """Every statement the screening sends, with its parameters (rolled back)."""
     if conn.dialect.name == "postgresql":
-        return [(stmt.sql, params) for stmt, params in screen_batch(SCREENING)]
+        return [(stmt.sql, stmt.params(params)) for stmt, params in screen_batch(SCREENING)]
     seen: list[tuple[str, Any]] = []
 
     def grab(_c: Any, _cur: Any, statement: str, params: Any, *_: Any) -> None:
