@@ -54,7 +54,7 @@ def run_pipelined(conn: Connection, statements: Sequence[Bound]) -> list[list[tu
     driver = conn.connection.driver_connection
     try:
         with driver.pipeline():  # type: ignore[union-attr]
-            send_deferred(conn)
+            _send_deferred(conn)
             cursors = [driver.execute(s.sql, s.params(p)) for s, p in statements]  # type: ignore[union-attr]
         return [cur.fetchall() if cur.description else [] for cur in cursors]
     except psycopg.Error as exc:
@@ -66,7 +66,7 @@ def defer(conn: Connection, statement: PgStatement, params: Mapping[str, Any]) -
     conn.info.setdefault(_DEFERRED, []).append((statement, params))
 
 
-def send_deferred(conn: Connection) -> None:
+def _send_deferred(conn: Connection) -> None:
     """Queue the deferred writes in the pipeline the caller has open on ``conn``."""
     driver = conn.connection.driver_connection
     for statement, params in conn.info.pop(_DEFERRED, ()):

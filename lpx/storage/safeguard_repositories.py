@@ -142,7 +142,7 @@ def screen_batch(q: Screening) -> list[tuple[PgStatement, dict[str, Any]]]:
     batch = [(_PG["throttled"], {**who, "cred": q.credential_id, "now": q.now})]
     if q.windows:
         batch.append((_PG["increment"], {"keys": [k for k, _ in q.windows],
-                                            "windows": [w for _, w in q.windows]}))  # fmt: skip
+                                         "windows": [w for _, w in q.windows]}))  # fmt: skip
     if q.feature is not None:
         batch += [(_PG["features"], {**who, "since": q.since}),
                   (_PG["outcomes"], {**who, "since": q.since}),
