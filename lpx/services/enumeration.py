@@ -79,12 +79,13 @@ class InquiryGuard:
     def before_status(self, conn: Connection, actor: Actor) -> RateLimited | None:
         return self._screen(conn, actor, None)
 
-    def before_search(self, conn: Connection, actor: Actor,
-                      inquiry: SearchInquiry) -> RateLimited | None:  # fmt: skip
-        return self._screen(conn, actor, inquiry)
+    def before_search(self, conn: Connection, actor: Actor, inquiry: SearchInquiry,
+                      probe: MatchProfile) -> RateLimited | None:  # fmt: skip
+        """``probe`` is the inquiry's match profile, which the search has built already."""
+        return self._screen(conn, actor, inquiry, probe.name.last_phonetic)
 
-    def _screen(self, conn: Connection, actor: Actor,
-                inquiry: SearchInquiry | None) -> RateLimited | None:  # fmt: skip
+    def _screen(self, conn: Connection, actor: Actor, inquiry: SearchInquiry | None,
+                surname: str = "") -> RateLimited | None:  # fmt: skip
         """Throttle check, rate limits and (for a search) detection, in the inquiry's own
         transaction on ``conn``: one round trip on PostgreSQL, and no commit of its own.
 
@@ -99,7 +100,6 @@ class InquiryGuard:
         in_db = self.rates.counts_in_database
         current = None
         if inquiry is not None:
-            surname = MatchProfile.of(inquiry.identity).name.last_phonetic
             current = features_of(self._key, inquiry.identity.dob, surname, now, p.off_hours_utc)
         # Reads never look past the window; expired features go once a minute (by index).
         purge = current is not None and (self._purged is None

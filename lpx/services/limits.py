@@ -46,14 +46,9 @@ class Limit:
 
 
 class RateLimiter(Protocol):
-    """Counts a hit on every limit and raises RateLimited when any is over.
+    """Counts a hit on every limit and raises RateLimited when any is over."""
 
-    A database limiter counts on ``conn`` when given (the caller's transaction, which must
-    commit even when this raises, so that a refused inquiry still counts); else it commits
-    on its own. Redis counts in Redis either way.
-    """
-
-    def hit(self, limits: Sequence[Limit], now: float, conn: Connection | None = None) -> None: ...
+    def hit(self, limits: Sequence[Limit], now: float) -> None: ...
 
 
 def _window(limit: Limit, now: float) -> int:
@@ -89,18 +84,11 @@ class DatabaseRateLimiter:
         self._engine = engine
         self._hits = 0
 
-    def hit(self, limits: Sequence[Limit], now: float, conn: Connection | None = None) -> None:
-        if conn is None:
-            with self._engine.begin() as own:
-                counts = self._count(own, limits, now)
-        else:
-            counts = self._count(conn, limits, now)
+    def hit(self, limits: Sequence[Limit], now: float) -> None:
+        with self._engine.begin() as conn:
+            counts = RateCounterRepository(conn).increment(windows(limits, now))
+            self.counted(conn, limits, now)
         _check(limits, counts, now)
-
-    def _count(self, conn: Connection, limits: Sequence[Limit], now: float) -> list[int]:
-        counts = RateCounterRepository(conn).increment(windows(limits, now))
-        self.counted(conn, limits, now)
-        return counts
 
     def counted(self, conn: Connection, limits: Sequence[Limit], now: float) -> None:
         """After a hit was counted: purge windows long past, once every 1000 hits."""
@@ -117,7 +105,7 @@ class RedisRateLimiter:
         self._redis = client
         self._prefix = prefix
 
-    def hit(self, limits: Sequence[Limit], now: float, conn: Connection | None = None) -> None:
+    def hit(self, limits: Sequence[Limit], now: float) -> None:
         pipe = self._redis.pipeline(transaction=True)
         for lim in limits:
             key = f"{self._prefix}{lim.key}:{_window(lim, now)}"
@@ -178,8 +166,8 @@ class RateGuard:
         self.policy = policy
         self._clock = clock
 
-    def admit(self, actor: Actor, conn: Connection | None = None) -> None:
-        self.limiter.hit(self.policy.limits(actor), self._clock(), conn)
+    def admit(self, actor: Actor) -> None:
+        self.limiter.hit(self.policy.limits(actor), self._clock())
 
     def hit_for(self, actor: Actor) -> Hit:
         return Hit(self.policy.limits(actor), self._clock())
@@ -194,7 +182,7 @@ class RateGuard:
         the caller added this hit in its own statement (``counts_in_database`` only);
         without them the hit is counted here."""
         if counts is None:
-            self.limiter.hit(hit.limits, hit.now, conn)
+            self.limiter.hit(hit.limits, hit.now)
             return
         assert isinstance(self.limiter, DatabaseRateLimiter)
         self.limiter.counted(conn, hit.limits, hit.now)

@@ -92,7 +92,8 @@ class SearchService:
         keys = probe_keys(self._index_key, probe)
         inquiry_id = str(uuid.uuid4())
         with self._uow() as uow:
-            if self.guard and (refused := self.guard.before_search(uow.conn, actor, inquiry)):
+            if self.guard and (refused := self.guard.before_search(uow.conn, actor, inquiry,
+                                                                  probe)):  # fmt: skip
                 uow.commit()  # the refused hit still counts
                 raise refused
             scored, where = self._match(uow, probe, keys)

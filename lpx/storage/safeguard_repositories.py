@@ -176,14 +176,14 @@ class EnumerationRepository:
 
     def _screen_pg(self, q: Screening) -> Screen:
         rows = iter(run_pipelined(self.conn, screen_batch(q)))
-        throttled = next(rows)[0]
+        user, credential = next(rows)[0]
         counted = {(r[0], int(r[1])): int(r[2]) for r in next(rows)} if q.windows else {}
         counts = [counted[w] for w in q.windows]
         if q.feature is None:
-            return Screen((throttled[0], throttled[1]), counts, [], (0, 0))
+            return Screen((user, credential), counts, [], (0, 0))
         features = [FeatureRow(r[0], r[1], r[2], bool(r[3])) for r in next(rows)]
         n, misses = next(rows)[0]
-        return Screen((throttled[0], throttled[1]), counts, features, (int(n), int(misses)))
+        return Screen((user, credential), counts, features, (int(n), int(misses)))
 
     def take_back_feature(self, jurisdiction: str, user_id: str, at: datetime) -> None:
         """Remove the feature :meth:`screen` recorded for an inquiry refused after all."""
