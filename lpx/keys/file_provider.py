@@ -7,6 +7,7 @@ from a journaling file system or an SSD; production hubs should use a KMS or HSM
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -40,20 +41,33 @@ class FileKeyProvider:
         if not path.exists():
             if not create:
                 raise KeyDestroyed(jurisdiction)
-            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:  # another process made it first: use theirs
-                pass
-            else:
-                with os.fdopen(fd, "w") as fh:
-                    fh.write(secrets.token_hex(32))
+            self._publish(path)
         if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise KeyUnavailable(f"{path} is readable by group or others; chmod 600 it")
         try:
             return AESGCM(bytes.fromhex(path.read_text().strip()))
         except ValueError as exc:
             raise KeyUnavailable(f"{path} does not hold a 32-byte hex key") from exc
+
+    def _publish(self, path: Path) -> None:
+        """Create the key file whole or not at all.
+
+        The key is written and flushed under a private name, then hard-linked to its own:
+        the link fails if another thread or process got there first, and a reader never
+        sees a file that is still being written (an O_EXCL file is visible empty).
+        """
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+                fh.flush()
+                os.fsync(fh.fileno())
+            with contextlib.suppress(FileExistsError):  # another got there first: use theirs
+                os.link(draft, path)
+        finally:
+            draft.unlink()
 
     def wrap(self, jurisdiction: str, key: bytes, context: bytes) -> bytes:
         nonce = secrets.token_bytes(_NONCE)
