@@ -18,6 +18,7 @@ script prints PASS/FAIL and never asserts: speed is reported here, not tested.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -357,6 +358,34 @@ def time_matcher(backend: Backend, queries: Sequence[Query]) -> Timing:
     return timing
 
 
+class GcWatch:
+    """Python's garbage-collector pauses during a timed loop (they land in the tail)."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, int]] = []  # (generation, ns)
+        self._start = 0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter_ns()
+        else:
+            self.pauses.append((info["generation"], time.perf_counter_ns() - self._start))
+
+    def __enter__(self) -> GcWatch:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        gc.callbacks.remove(self)
+
+    def summary(self) -> str:
+        by_gen = [sum(1 for g, _ in self.pauses if g == n) for n in range(3)]
+        worst = max((ns for _, ns in self.pauses), default=0) / 1e6
+        total = sum(ns for _, ns in self.pauses) / 1e6
+        return (f"GC collections gen0/1/2 {by_gen[0]}/{by_gen[1]}/{by_gen[2]}, "
+                f"paused {total:.1f} ms in all, longest {worst:.2f} ms")  # fmt: skip
+
+
 def _timed(backend: Backend, queries: Sequence[Query], label: str,
            run: Callable[[int, Query], list[str]]) -> tuple[Timing, list[int]]:  # fmt: skip
     """Warm up, then time ``run`` (inquiry i -> pointer ids shown) on every inquiry; the
@@ -368,14 +397,16 @@ def _timed(backend: Backend, queries: Sequence[Query], label: str,
     found: list[set[str]] = []
     returned = 0
     t0 = time.perf_counter()
-    for i, q in enumerate(queries):
-        s, c = time.perf_counter_ns(), time.thread_time_ns()
-        shown = run(i, q)
-        latencies.append(time.perf_counter_ns() - s)
-        cpu.append(time.thread_time_ns() - c)
-        returned += len(shown)
-        found.append({backend.pointer_person[p] for p in shown})
+    with GcWatch() as watch:
+        for i, q in enumerate(queries):
+            s, c = time.perf_counter_ns(), time.thread_time_ns()
+            shown = run(i, q)
+            latencies.append(time.perf_counter_ns() - s)
+            cpu.append(time.thread_time_ns() - c)
+            returned += len(shown)
+            found.append({backend.pointer_person[p] for p in shown})
     wall = time.perf_counter() - t0
+    console.print(f"  {label}: {watch.summary()}")
     recall, false_match = _recall(queries, found)
     timing = Timing(label, backend.name, _count(backend), backend.load_rate, latencies,
                     wall, recall, false_match, returned=returned / len(queries))  # fmt: skip

@@ -92,11 +92,13 @@ class SearchService:
         keys = probe_keys(self._index_key, probe)
         inquiry_id = str(uuid.uuid4())
         with self._uow() as uow:
+            # Fetched with the guard's round trip; a refused inquiry's are never opened.
+            candidates = uow.pointers.candidates_ahead(keys, self._candidate_limit)
             if self.guard and (refused := self.guard.before_search(uow.conn, actor, inquiry,
                                                                   probe)):  # fmt: skip
                 uow.commit()  # the refused hit still counts
                 raise refused
-            scored, where = self._match(uow, probe, keys)
+            scored, where = self._score(probe, candidates())
             # An issuance inquiry keeps the ids it shows: a carry names one of them.
             shown = [s.key for s in scored] if inquiry.purpose in CARRY_PURPOSES else None
             uow.inquiries.add(inquiry_id, actor.jurisdiction, actor.user_id,
@@ -160,7 +162,10 @@ class SearchService:
                keys: Sequence[int]) -> tuple[list[ScoredPair], dict[str, str]]:  # fmt: skip
         """The matcher's part of an inquiry: candidate blocks, decryption, scoring. Private:
         every caller must audit what it shows (``benchmarks/search.py`` times it alone)."""
-        rows = uow.pointers.candidates(keys, self._candidate_limit)
+        return self._score(probe, uow.pointers.candidates(keys, self._candidate_limit))
+
+    def _score(self, probe: MatchProfile, rows: list[tuple[str, str, str]]
+               ) -> tuple[list[ScoredPair], dict[str, str]]:  # fmt: skip
         return score(probe, self._opened(rows), self.model), {p: j for p, j, _ in rows}
 
     def _opened(self, rows: list[tuple[str, str, str]]) -> Iterator[tuple[str, str]]:

@@ -7,7 +7,7 @@ a service does in one request commits or rolls back together.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
 
 from lpx.storage import tables as t
-from lpx.storage.pipeline import PgStatement, defer
+from lpx.storage.pipeline import Ahead, PgStatement, defer
 
 
 def utcnow() -> datetime:
@@ -215,6 +215,16 @@ class PointerRepository:
             statement = _candidates_sqlite(len(block_keys))
         return [(r[0], r[1], r[2]) for r in self.conn.exec_driver_sql(statement, params)]
 
+    def candidates_ahead(self, block_keys: Sequence[int],
+                         limit: int) -> Callable[[], list[tuple[str, str, str]]]:  # fmt: skip
+        """:meth:`candidates`, sent on PostgreSQL with the connection's next pipeline (a
+        search's guard) instead of a round trip of its own; call the result for the rows."""
+        if self.conn.dialect.name != "postgresql":
+            return lambda: self.candidates(block_keys, limit)
+        read = Ahead(self.conn, _CANDIDATES_PG_STATEMENT,
+                     {"keys": list(block_keys), "limit": limit})  # fmt: skip
+        return lambda: [(r[0], r[1], r[2]) for r in read.rows()]
+
     def page(self, jurisdiction: str, after: str, limit: int) -> list[PointerRow]:
         rows = self.conn.execute(
             select(t.pointers)
@@ -247,6 +257,7 @@ _CANDIDATES_SQL = (
     "(SELECT DISTINCT pointer_pk FROM pointer_blocks WHERE block_key {keys} LIMIT {limit})"
 )
 _CANDIDATES_PG = _CANDIDATES_SQL.format(keys="= ANY(%(keys)s)", limit="%(limit)s")
+_CANDIDATES_PG_STATEMENT = PgStatement(_CANDIDATES_PG)
 
 
 @functools.cache
