@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from bench_hub import fresh_hub, record_of, vacuum_analyze
+from bench_hub import blocks_indexed_after, fresh_hub, record_of, vacuum_analyze
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -215,22 +215,23 @@ def seed(hub: Hub, files: Files, keys: NetworkKeys, workers: int) -> None:
     made first, here, so two workers never race to create one.
     """
     opener, hub.pointers.cases = hub.pointers.cases, None
-    if workers <= 1 or hub.engine.dialect.name != "postgresql":
-        _seed_part(hub, files, keys, 0, 1)
-    else:
-        for state in DEFAULT_STATES:
-            if state != files.new_state:
-                hub.pointers.codec.current_key(state)
-        hub.engine.dispose()  # no pooled connection may cross the fork
-        context = multiprocessing.get_context("fork")
-        procs = [context.Process(target=_seed_worker, args=(hub.settings, files, keys, i,
-                                                            workers)) for i in range(workers)]
-        for proc in procs:
-            proc.start()
-        for proc in procs:
-            proc.join()
-        if any(proc.exitcode != 0 for proc in procs):
-            raise RuntimeError(f"a seed worker failed: {[p.exitcode for p in procs]}")
+    with blocks_indexed_after(hub.engine):
+        if workers <= 1 or hub.engine.dialect.name != "postgresql":
+            _seed_part(hub, files, keys, 0, 1)
+        else:
+            for state in DEFAULT_STATES:
+                if state != files.new_state:
+                    hub.pointers.codec.current_key(state)
+            hub.engine.dispose()  # no pooled connection may cross the fork
+            context = multiprocessing.get_context("fork")
+            procs = [context.Process(target=_seed_worker, args=(
+                hub.settings, files, keys, i, workers)) for i in range(workers)]  # fmt: skip
+            for proc in procs:
+                proc.start()
+            for proc in procs:
+                proc.join()
+            if any(proc.exitcode != 0 for proc in procs):
+                raise RuntimeError(f"a seed worker failed: {[p.exitcode for p in procs]}")
     hub.pointers.cases = opener
     vacuum_analyze(hub.engine)
 

@@ -339,7 +339,8 @@ def time_without(backend: Backend, queries: Sequence[Query], *, audit: bool) -> 
         search.guard, search._audit = kept
 
 
-def time_matcher(backend: Backend, queries: Sequence[Query]) -> Timing:
+def time_matcher(backend: Backend, queries: Sequence[Query],
+                 label: str = "LPX matcher only") -> Timing:  # fmt: skip
     """The matcher's part of each inquiry alone (blocking lookup, decryption, scoring), in
     a read-only transaction: no inquiry row, no audit entry, no commit. This is the
     "online inquiry" of the matching-engine issue, the work Splink's single-record match
@@ -353,8 +354,9 @@ def time_matcher(backend: Backend, queries: Sequence[Query]) -> Timing:
             scored, _ = search._match(uow, probe, probe_keys(index_key, probe))
         return [s.key for s in scored]
 
-    timing, _ = _timed(backend, queries, "LPX matcher only", run)
+    timing, cpu = _timed(backend, queries, label, run)
     timing.print()
+    _print_cpu(cpu, timing.wall_s)
     return timing
 
 
@@ -426,11 +428,15 @@ def time_in_process(backend: Backend, queries: Sequence[Query],
     timing.print()
     # On a shared machine wall time includes waiting for a core; this thread's own CPU time
     # (SQLite runs in it; PostgreSQL's work is in the server) tells that apart from our cost.
-    on_cpu = Timing("  own CPU", backend.name, 0, None, cpu, wall)
+    _print_cpu(cpu, wall)
+    return timing
+
+
+def _print_cpu(cpu: list[int], wall: float) -> None:
+    on_cpu = Timing("  own CPU", "", 0, None, cpu, wall)
     console.print(f"  this thread's CPU per search: p50 {on_cpu.pct(50):.2f} ms  "
                   f"p99 {on_cpu.pct(99):.2f} ms  (load average {os.getloadavg()[0]:.1f} "
                   f"on {os.cpu_count()} cores)")  # fmt: skip
-    return timing
 
 
 def _count(backend: Backend) -> int:
@@ -440,7 +446,7 @@ def _count(backend: Backend) -> int:
 def _fetched(backend: Backend, queries: Sequence[Query]) -> float:
     """Mean pointers the candidate query fetches (outside the timed loop)."""
     index_key = backend.hub.settings.index_key()
-    limit = backend.hub.settings.candidate_limit
+    settings = backend.hub.settings
     total = 0
     with backend.hub.engine.connect() as conn:
         from lpx.storage.repositories import PointerRepository
@@ -448,7 +454,8 @@ def _fetched(backend: Backend, queries: Sequence[Query]) -> float:
         repo = PointerRepository(conn)
         for q in queries:
             keys = probe_keys(index_key, MatchProfile.of(q.inquiry.identity))
-            total += len(repo.candidates(keys, limit))
+            total += len(repo.candidates(keys, settings.candidate_limit,
+                                         settings.lone_key_block_limit))
     return total / len(queries)
 
 

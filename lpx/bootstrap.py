@@ -54,7 +54,7 @@ class Hub:
         self.workflows = build_workflows(
             partial(UnitOfWork, self.engine), self.pointers, index_key, self.search.model,
             self.audit.log, SigningKeys(self.settings.data_dir / KEY_FILE),
-            self.settings.candidate_limit,
+            self.settings.candidate_limit, self.settings.lone_key_block_limit,
             case_max_age=timedelta(days=self.settings.case_overdue_days),
             transfer_confirm_within=timedelta(days=self.settings.transfer_overdue_days))
         self.safeguards = build_safeguards(self.settings, self.engine, self.search,
@@ -97,7 +97,8 @@ def build_hub(settings: Settings | None = None, engine: Engine | None = None) ->
         access=AccessService(uow),
         pointers=PointerService(uow, index_key, audit.log, settings.batch_limit, codec=codec),
         search=SearchService(uow, index_key, load_model(settings), audit.log,
-                             settings.candidate_limit, codec=codec,
+                             settings.candidate_limit,
+                             lone_block_limit=settings.lone_key_block_limit, codec=codec,
                              carry_window=timedelta(minutes=settings.carry_window_minutes)),
         audit=audit,
         keys=KeyAdminService(engine, ring, audit.log),

@@ -14,6 +14,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from lpx.domain.blocking import LONE_KEY_BLOCK_LIMIT
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LPX_", toml_file="lpx.toml", extra="ignore")
@@ -29,6 +31,10 @@ class Settings(BaseSettings):
     possible_threshold: float = Field(10.0, description="Match weight (bits) for 'possible'")
     model_file: Path | None = Field(None, description="Trained match model (JSON)")
     candidate_limit: int = Field(500, description="Most pointers scored per inquiry")
+    lone_key_block_limit: int = Field(
+        LONE_KEY_BLOCK_LIMIT, ge=0,
+        description="A pointer sharing one blocking key only with an inquiry is scored while "
+        "that key's block holds at most this many pointers (README, 'Blocking at scale')")
     batch_limit: int = Field(1000, description="Most pointers in one batch upload")
     # Encryption at rest (docs/privacy.md, "Encryption at rest and crypto-shredding").
     kek_dir: Path | None = Field(

@@ -36,6 +36,14 @@ from datetime import date
 from lpx.domain.names import canonical_first, phonetic
 from lpx.domain.profile import MatchProfile
 
+# A stored pointer that shares a single key with an inquiry is scored only while that key's
+# block holds at most this many pointers: then the key alone nearly names one person.
+# True matches share about eleven keys (one true pair in 2,000 shares one, synth data), but
+# blocks grow with the hub: at 10M pointers the lone hits of crowded blocks (a given name's
+# first two letters and a DOB, say) are seven in eight candidates and almost never a match
+# (README, "Blocking at scale").
+LONE_KEY_BLOCK_LIMIT = 2
+
 
 def swapped_day_month(d: date) -> date | None:
     """The date with day and month exchanged, when that is a different valid date."""

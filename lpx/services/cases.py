@@ -22,6 +22,7 @@ from lpx.audit.entries import MAX_IDS, Action, AuditEvent
 from lpx.audit.service import AuditLog
 from lpx.auth.permissions import Permission
 from lpx.auth.policy import Actor, authorize
+from lpx.domain.blocking import LONE_KEY_BLOCK_LIMIT
 from lpx.domain.cases import (
     ACTIVE,
     DEFAULT_MAX_AGE,
@@ -61,11 +62,13 @@ class CaseOpener:
     """Finds the matches of freshly written pointers and opens the cases they call for."""
 
     def __init__(self, index_key: bytes, model: MatchModel, audit: AuditLog,
-                 candidate_limit: int = 500) -> None:  # fmt: skip
+                 candidate_limit: int = 500,
+                 lone_block_limit: int = LONE_KEY_BLOCK_LIMIT) -> None:  # fmt: skip
         self._index_key = index_key
         self._model = model
         self._audit = audit
         self._candidate_limit = candidate_limit
+        self._lone_block_limit = lone_block_limit
 
     def after_write(self, uow: UnitOfWork, actor: Actor, probes: Sequence[Probe],
                     codec: IdentityCodec) -> dict[str, int]:  # fmt: skip
@@ -80,7 +83,7 @@ class CaseOpener:
                 return None
 
         pairs = match_batch(uow.matches, self._index_key, self._model, probes, open_profile,
-                            self._candidate_limit)  # fmt: skip
+                            self._candidate_limit, self._lone_block_limit)  # fmt: skip
         best: dict[str, FoundPair] = {}
         for p in pairs:
             key = pair_key(p.probe.pointer_id, p.other.pointer_id)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lpx.domain.blocking import KeyHasher, inquiry_keys
+from lpx.domain.blocking import LONE_KEY_BLOCK_LIMIT, KeyHasher, inquiry_keys
 from lpx.domain.linkage import MAX_CANDIDATES, ScoredPair, compare, rank
 from lpx.domain.model import FIELDS, MatchModel
 from lpx.domain.profile import MatchProfile
@@ -110,15 +110,19 @@ def profile_fingerprint(profile: MatchProfile) -> str:
 
 def match_batch(lookup: MatchLookup, index_key: bytes, model: MatchModel,
                 probes: Sequence[Probe], open_profile: ProfileOpener,
-                candidate_limit: int = 500,
+                candidate_limit: int = 500, lone_block_limit: int = LONE_KEY_BLOCK_LIMIT,
                 limit: int = MAX_CANDIDATES) -> list[FoundPair]:  # fmt: skip
     """Pairs of (probe, other stored pointer) of class match or possible; never a probe with
-    itself. Pointers of the same batch find each other (they are already in the index)."""
+    itself. Pointers of the same batch find each other (they are already in the index).
+    A pointer sharing one key only with a probe is a candidate while that key's block holds
+    at most ``lone_block_limit`` pointers (the probe itself among them), as a search counts
+    them (``PointerRepository.candidates``)."""
     profiles: dict[str, MatchProfile | None] = {
         p.pointer_id: p.profile or open_profile(p.identity, p.jurisdiction, p.pointer_id)
         for p in probes}  # fmt: skip
     keys = {pid: probe_keys(index_key, prof) for pid, prof in profiles.items() if prof}
     by_key, found = lookup.under_keys([k for ks in keys.values() for k in ks])
+    own_pk = {c.pointer_id: pk for pk, c in found.items() if c.pointer_id in profiles}
     opened: dict[str, MatchProfile | None] = {}
 
     def other_profile(c: MatchCandidate) -> MatchProfile | None:
@@ -139,9 +143,16 @@ def match_batch(lookup: MatchLookup, index_key: bytes, model: MatchModel,
         probe_profile = profiles[p.pointer_id]
         if probe_profile is None:
             continue
-        pks: set[int] = set()
+        shared: dict[int, int] = {}
+        small: set[int] = set()
         for k in keys[p.pointer_id]:
-            pks.update(pk for pk in by_key.get(k, ()) if found[pk].pointer_id != p.pointer_id)
+            block = by_key.get(k, ())
+            if len(block) <= lone_block_limit:
+                small.update(block)
+            for pk in block:
+                shared[pk] = shared.get(pk, 0) + 1
+        shared.pop(own_pk.get(p.pointer_id, -1), None)  # never the probe itself
+        pks = [pk for pk, n in shared.items() if n > 1 or pk in small]
         for pk in sorted(pks)[:candidate_limit]:
             c = found[pk]
             prof = other_profile(c)

@@ -37,7 +37,7 @@ from lpx.domain.outside import (
 from lpx.domain.profile import MatchProfile
 from lpx.domain.records import Identity
 from lpx.services.errors import Conflict, NotFound
-from lpx.services.matching import probe_keys, score
+from lpx.services.matching import probe_keys
 from lpx.services.search import SearchService
 from lpx.storage.safeguard_repositories import NoticeRow, OutsideRepository, OutsideRow
 from lpx.storage.uow import UnitOfWork
@@ -135,10 +135,9 @@ class OutsideService:
         with self._uow() as uow:
             for person in individuals:
                 probe = MatchProfile.of(Identity(person.first_name, person.last_name, person.dob))
-                rows = uow.pointers.candidates(probe_keys(self._index_key, probe),
-                                               self._search._candidate_limit)  # fmt: skip
-                where = {pid: jur for pid, jur, _ in rows}
-                for s in score(probe, self._search._opened(rows), self._search.model):
+                scored, where = self._search._match(uow, probe,
+                                                    probe_keys(self._index_key, probe))
+                for s in scored:
                     if s.match_class == "match" and (
                         not person.pointer_ids or s.key in person.pointer_ids
                     ):

@@ -11,6 +11,7 @@ from lpx.audit.entries import Action, AuditEvent
 from lpx.audit.service import AuditLog
 from lpx.auth.permissions import Permission
 from lpx.auth.policy import Actor, authorize
+from lpx.domain.blocking import LONE_KEY_BLOCK_LIMIT
 from lpx.domain.inquiry import Purpose, SearchInquiry
 from lpx.domain.linkage import ScoredPair
 from lpx.domain.model import MatchModel
@@ -74,6 +75,7 @@ class SearchService:
     def __init__(self, uow_factory: Callable[[], UnitOfWork], index_key: bytes,
                  model: MatchModel, audit: AuditLog,
                  candidate_limit: int = 500, *,
+                 lone_block_limit: int = LONE_KEY_BLOCK_LIMIT,
                  codec: IdentityCodec | None = None,
                  carry_window: timedelta = timedelta(minutes=30)) -> None:  # fmt: skip
         self._uow = uow_factory
@@ -83,6 +85,7 @@ class SearchService:
         self.model = model
         self._audit = audit
         self._candidate_limit = candidate_limit
+        self._lone_block_limit = lone_block_limit
         self._carry_window = carry_window
 
     def search(self, actor: Actor, inquiry: SearchInquiry) -> SearchResult:
@@ -93,7 +96,8 @@ class SearchService:
         inquiry_id = str(uuid.uuid4())
         with self._uow() as uow:
             # Fetched with the guard's round trip; a refused inquiry's are never opened.
-            candidates = uow.pointers.candidates_ahead(keys, self._candidate_limit)
+            candidates = uow.pointers.candidates_ahead(keys, self._candidate_limit,
+                                                         self._lone_block_limit)
             if self.guard and (refused := self.guard.before_search(uow.conn, actor, inquiry,
                                                                   probe)):  # fmt: skip
                 uow.commit()  # the refused hit still counts
@@ -162,7 +166,8 @@ class SearchService:
                keys: Sequence[int]) -> tuple[list[ScoredPair], dict[str, str]]:  # fmt: skip
         """The matcher's part of an inquiry: candidate blocks, decryption, scoring. Private:
         every caller must audit what it shows (``benchmarks/search.py`` times it alone)."""
-        return self._score(probe, uow.pointers.candidates(keys, self._candidate_limit))
+        rows = uow.pointers.candidates(keys, self._candidate_limit, self._lone_block_limit)
+        return self._score(probe, rows)
 
     def _score(self, probe: MatchProfile, rows: list[tuple[str, str, str]]
                ) -> tuple[list[ScoredPair], dict[str, str]]:  # fmt: skip

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from lpx.audit.service import AuditLog
 from lpx.audit.signing import KeyProvider
+from lpx.domain.blocking import LONE_KEY_BLOCK_LIMIT
 from lpx.domain.cases import DEFAULT_MAX_AGE
 from lpx.domain.model import MatchModel
 from lpx.domain.transfers import DEFAULT_CONFIRM_WITHIN
@@ -32,12 +33,14 @@ class Workflows:
 
 def build_workflows(uow: Callable[[], UnitOfWork], pointers: PointerService, index_key: bytes,
                     model: MatchModel, audit: AuditLog, keys: KeyProvider,
-                    candidate_limit: int = 500, case_max_age: timedelta = DEFAULT_MAX_AGE,
+                    candidate_limit: int = 500,
+                    lone_block_limit: int = LONE_KEY_BLOCK_LIMIT,
+                    case_max_age: timedelta = DEFAULT_MAX_AGE,
                     transfer_confirm_within: timedelta = DEFAULT_CONFIRM_WITHIN,
                     ) -> Workflows:  # fmt: skip
     """Build the services, and have ``pointers`` open duplicate cases after each write.
     A withdrawal shreds the state's data keys through the pointers' own key ring."""
-    opener = CaseOpener(index_key, model, audit, candidate_limit)
+    opener = CaseOpener(index_key, model, audit, candidate_limit, lone_block_limit)
     pointers.cases = opener
     return Workflows(
         cases=CaseService(uow, audit, case_max_age),

@@ -199,30 +199,36 @@ class PointerRepository:
                 "INSERT INTO pointer_blocks (block_key, pointer_pk) VALUES (?, ?)", rows
             )
 
-    def candidates(self, block_keys: Sequence[int], limit: int) -> list[tuple[str, str, str]]:
+    def candidates(self, block_keys: Sequence[int], limit: int,
+                   lone_block_limit: int) -> list[tuple[str, str, str]]:  # fmt: skip
         """(pointer_id, jurisdiction, identity) of pointers under any key, via the index only.
 
-        Every inquiry runs this, so it is plain SQL written once per dialect and sent with
-        ``exec_driver_sql``: compiling (or only expanding the IN list of) a Core SELECT cost
-        more than SQLite answering it, and about 50 us of a PostgreSQL search's CPU.
-        PostgreSQL takes the keys as one array parameter.
+        A pointer that shares only one of the keys is left out when that key's block holds
+        more than ``lone_block_limit`` pointers: one shared key in a crowded block is weak
+        evidence (a namesake born the same day), and such blocks grow with the hub while a
+        true match shares about eleven keys (README, "Blocking at scale").
         """
-        if self.conn.dialect.name == "postgresql":
-            params: Any = {"keys": list(block_keys), "limit": limit}
-            statement = _CANDIDATES_PG
-        else:
-            params = (*block_keys, limit)
-            statement = _candidates_sqlite(len(block_keys))
-        return [(r[0], r[1], r[2]) for r in self.conn.exec_driver_sql(statement, params)]
+        return self.candidates_ahead(block_keys, limit, lone_block_limit)()
 
-    def candidates_ahead(self, block_keys: Sequence[int],
-                         limit: int) -> Callable[[], list[tuple[str, str, str]]]:  # fmt: skip
+    def candidates_ahead(self, block_keys: Sequence[int], limit: int, lone_block_limit: int
+                         ) -> Callable[[], list[tuple[str, str, str]]]:  # fmt: skip
         """:meth:`candidates`, sent on PostgreSQL with the connection's next pipeline (a
-        search's guard) instead of a round trip of its own; call the result for the rows."""
+        search's guard) instead of a round trip of its own; call the result for the rows.
+        Alone, it still rides with the transaction's BEGIN.
+
+        Every inquiry runs this, so it is plain SQL written once per dialect: compiling (or
+        only expanding the IN list of) a Core SELECT cost more than SQLite answering it,
+        and about 50 us of a PostgreSQL search's CPU. PostgreSQL takes the keys as one
+        array parameter.
+        """
         if self.conn.dialect.name != "postgresql":
-            return lambda: self.candidates(block_keys, limit)
-        read = Ahead(self.conn, _CANDIDATES_PG_STATEMENT,
-                     {"keys": list(block_keys), "limit": limit})  # fmt: skip
+            statement = _candidates_sqlite(len(block_keys))
+            params = (*block_keys, lone_block_limit, limit)
+            return lambda: [(r[0], r[1], r[2])
+                            for r in self.conn.exec_driver_sql(statement, params)]  # fmt: skip
+        read = Ahead(self.conn, _CANDIDATES_PG,
+                     {"keys": list(block_keys), "limit": limit,
+                      "lone": lone_block_limit})  # fmt: skip
         return lambda: [(r[0], r[1], r[2]) for r in read.rows()]
 
     def page(self, jurisdiction: str, after: str, limit: int) -> list[PointerRow]:
@@ -252,18 +258,21 @@ class PointerRepository:
         return int(self.conn.execute(q).scalar_one())
 
 
+# ``hits`` holds one row per (shared key, pointer); the window counts each key's block.
 _CANDIDATES_SQL = (
     "SELECT pointer_id, jurisdiction, identity FROM pointers WHERE pk IN "
-    "(SELECT DISTINCT pointer_pk FROM pointer_blocks WHERE block_key {keys} LIMIT {limit})"
+    "(SELECT pointer_pk FROM (SELECT pointer_pk, count(*) OVER (PARTITION BY block_key) AS n "
+    "FROM pointer_blocks WHERE block_key {keys}) AS hits "
+    "GROUP BY pointer_pk HAVING count(*) > 1 OR min(n) <= {lone} LIMIT {limit})"
 )
-_CANDIDATES_PG = _CANDIDATES_SQL.format(keys="= ANY(%(keys)s)", limit="%(limit)s")
-_CANDIDATES_PG_STATEMENT = PgStatement(_CANDIDATES_PG)
+_CANDIDATES_PG = PgStatement(_CANDIDATES_SQL.format(keys="= ANY(%(keys)s)", lone="%(lone)s",
+                                                    limit="%(limit)s"))  # fmt: skip
 
 
 @functools.cache
 def _candidates_sqlite(n_keys: int) -> str:
     """The SQLite statement for ``n_keys`` keys (an inquiry has a few dozen at most)."""
-    return _CANDIDATES_SQL.format(keys=f"IN ({', '.join('?' * n_keys)})", limit="?")
+    return _CANDIDATES_SQL.format(keys=f"IN ({', '.join('?' * n_keys)})", lone="?", limit="?")
 
 
 class CredentialRepository:

@@ -5,6 +5,8 @@ SQLite and PostgreSQL, with or without the writer's profile in hand."""
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
+from datetime import date
 
 from lpx.api.schemas import PointerIn
 from lpx.auth.permissions import Role
@@ -14,6 +16,7 @@ from lpx.client.keys import generate as generate_keys
 from lpx.client.rows import parse_row
 from lpx.domain.linkage import rank
 from lpx.domain.profile import MatchProfile
+from lpx.domain.records import Card, CardType, Identity, PointerRecord, Status
 from lpx.services.codec import IdentityCodec
 from lpx.services.matching import Probe, match_batch, probe_keys, profile_fingerprint
 from lpx.storage.uow import UnitOfWork
@@ -33,6 +36,18 @@ def _load(hub: Hub, count: int) -> None:
     for state, pointers in batches.items():
         actor = Actor(state, "loader", frozenset({Role.RECORDS}), 0)
         hub.pointers.upsert_batch(actor, [p.to_domain(state) for p in pointers])
+    # A crowded block: twelve people born the same day whose given names start "Wi", each
+    # sharing that one key with the others (a synth file this small has no such block).
+    crowd = [PointerRecord("CA", f"W{i}", Identity(first_name=f"Wi{a}{b}x", last_name=last,
+                                                   dob=date(1970, 3, 4)),
+                           Card(CardType.DL, True, Status.ACTIVE))
+             for i, (a, b, last) in enumerate(zip("bcdfghjklmnp", "aeiouyaeiouy", _CROWD,
+                                                  strict=True))]  # fmt: skip
+    hub.pointers.upsert_batch(Actor("CA", "loader", frozenset({Role.RECORDS}), 0), crowd)
+
+
+_CROWD = ("Okafor", "Brandt", "Quispe", "Haddad", "Lindqvist", "Tanaka", "Mbeki", "Ferreira",
+          "Novak", "Zielinski", "Ruiz", "Dubois")  # fmt: skip
 
 
 def _probes(uow: UnitOfWork, codec: IdentityCodec, with_profile: bool) -> list[Probe]:
@@ -42,27 +57,35 @@ def _probes(uow: UnitOfWork, codec: IdentityCodec, with_profile: bool) -> list[P
                   else None) for r in rows]  # fmt: skip
 
 
-def _one_at_a_time(hub: Hub, uow: UnitOfWork, probes: list[Probe], limit: int
-                   ) -> set[tuple[str, str, float, str, str, str]]:  # fmt: skip
-    """The reference: each probe's own lookup, candidate cut and ``rank`` call."""
+Found = set[tuple[str, str, float, str, str, str]]
+
+
+def _one_at_a_time(hub: Hub, uow: UnitOfWork, probes: list[Probe], limit: int, lone: int
+                   ) -> tuple[Found, set[str]]:  # fmt: skip
+    """The reference: each probe's own lookup, candidate cut and ``rank`` call; also every
+    candidate opened."""
     codec, index_key = hub.pointers.codec, hub.settings.index_key()
     out = set()
+    opened: set[str] = set()
     for p in probes:
         mine = codec.profile(p.identity, p.jurisdiction, p.pointer_id)
         by_key, found = uow.matches.under_keys(probe_keys(index_key, mine))
-        pks = sorted({pk for pks in by_key.values() for pk in pks
-                      if found[pk].pointer_id != p.pointer_id})[:limit]  # fmt: skip
+        shared = Counter(pk for pks in by_key.values() for pk in pks)
+        small = {pk for pks in by_key.values() if len(pks) <= lone for pk in pks}
+        pks = sorted(pk for pk, n in shared.items() if (n > 1 or pk in small)
+                     and found[pk].pointer_id != p.pointer_id)[:limit]  # fmt: skip
         others: dict[str, MatchProfile] = {}
         for pk in pks:
             c: MatchCandidate = found[pk]
             others[c.pointer_id] = codec.profile(c.identity, c.jurisdiction, c.pointer_id)
+        opened |= set(others)
         for s in rank(mine, others.items(), hub.search.model):
             fps = sorted([(p.pointer_id, profile_fingerprint(mine)),
                           (s.key, profile_fingerprint(others[s.key]))])  # fmt: skip
             fp = hashlib.sha256("|".join(f for _, f in fps).encode()).hexdigest()
             out.add((p.pointer_id, s.key, s.weight, s.match_class, repr(sorted(
                 s.evidence.items())), fp))  # fmt: skip
-    return out
+    return out, opened
 
 
 def test_batch_scoring_equals_scoring_each_probe_alone(hub: Hub) -> None:
@@ -71,13 +94,29 @@ def test_batch_scoring_equals_scoring_each_probe_alone(hub: Hub) -> None:
     with UnitOfWork(hub.engine) as uow:
         for with_profile in (False, True):
             probes = _probes(uow, codec, with_profile)
-            # A small candidate cut as well, so the per-probe cut is checked too.
-            for limit in (500, 3):
+            # A small candidate cut as well, so the per-probe cut is checked too; and lone
+            # hits kept in any block, in blocks of at most eight pointers, or in none.
+            found: dict[tuple[int, int], int] = {}
+            opens: dict[tuple[int, int], int] = {}
+            for limit, lone in ((500, 500), (500, 8), (500, 0), (3, 8)):
+                opened: set[str] = set()
+
+                def opener(stored: str, jurisdiction: str, pointer_id: str) -> MatchProfile:
+                    opened.add(pointer_id)  # noqa: B023 (read before the next loop)
+                    return codec.profile(stored, jurisdiction, pointer_id)
+
                 got = {(f.probe.pointer_id, f.other.pointer_id, f.scored.weight,
                         f.scored.match_class, repr(sorted(f.scored.evidence.items())),
                         f.fingerprint)
                        for f in match_batch(uow.matches, index_key, model, probes,
-                                            codec.profile, limit)}  # fmt: skip
-                assert got == _one_at_a_time(hub, uow, probes, limit)
-                if limit == 500:
-                    assert len(got) > 50  # synth people with cards in two states
+                                            opener, limit, lone)}  # fmt: skip
+                want, candidates = _one_at_a_time(hub, uow, probes, limit, lone)
+                assert got == want
+                if with_profile:  # then only candidates are opened
+                    assert opened == candidates
+                found[limit, lone], opens[limit, lone] = len(got), len(opened)
+            assert found[500, 500] > 50  # synth people with cards in two states
+            # The synth file's pairs all share several keys; only the crowd's lone hits go.
+            assert found[500, 500] > found[500, 8] == found[500, 0], found
+            if with_profile:
+                assert opens[500, 500] > opens[500, 8] >= opens[500, 0], opens
