@@ -445,8 +445,8 @@ def _count(backend: Backend) -> int:
 
 def _fetched(backend: Backend, queries: Sequence[Query]) -> float:
     """Mean pointers the candidate query fetches (outside the timed loop)."""
-    index_key = backend.hub.settings.index_key()
     settings = backend.hub.settings
+    index_key = settings.index_key()
     total = 0
     with backend.hub.engine.connect() as conn:
         from lpx.storage.repositories import PointerRepository

@@ -122,7 +122,6 @@ def match_batch(lookup: MatchLookup, index_key: bytes, model: MatchModel,
         for p in probes}  # fmt: skip
     keys = {pid: probe_keys(index_key, prof) for pid, prof in profiles.items() if prof}
     by_key, found = lookup.under_keys([k for ks in keys.values() for k in ks])
-    own_pk = {c.pointer_id: pk for pk, c in found.items() if c.pointer_id in profiles}
     opened: dict[str, MatchProfile | None] = {}
 
     def other_profile(c: MatchCandidate) -> MatchProfile | None:
@@ -151,8 +150,8 @@ def match_batch(lookup: MatchLookup, index_key: bytes, model: MatchModel,
                 small.update(block)
             for pk in block:
                 shared[pk] = shared.get(pk, 0) + 1
-        shared.pop(own_pk.get(p.pointer_id, -1), None)  # never the probe itself
-        pks = [pk for pk, n in shared.items() if n > 1 or pk in small]
+        pks = [pk for pk, n in shared.items()
+               if (n > 1 or pk in small) and found[pk].pointer_id != p.pointer_id]
         for pk in sorted(pks)[:candidate_limit]:
             c = found[pk]
             prof = other_profile(c)
