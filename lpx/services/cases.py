@@ -82,6 +82,7 @@ class CaseOpener:
             except KeyDestroyed:
                 return None
 
+        uow.matches.exclusive()  # concurrent writers must see each other's pointers
         pairs = match_batch(uow.matches, self._index_key, self._model, probes, open_profile,
                             self._candidate_limit, self._lone_block_limit)  # fmt: skip
         best: dict[str, FoundPair] = {}

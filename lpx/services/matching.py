@@ -120,8 +120,10 @@ def match_batch(lookup: MatchLookup, index_key: bytes, model: MatchModel,
     profiles: dict[str, MatchProfile | None] = {
         p.pointer_id: p.profile or open_profile(p.identity, p.jurisdiction, p.pointer_id)
         for p in probes}  # fmt: skip
-    keys = {pid: probe_keys(index_key, prof) for pid, prof in profiles.items() if prof}
-    by_key, found = lookup.under_keys([k for ks in keys.values() for k in ks])
+    live = {pid: prof for pid, prof in profiles.items() if prof is not None}
+    live_probes = [p for p in probes if p.pointer_id in live]
+    hits, found = lookup.shared([probe_keys(index_key, live[p.pointer_id])
+                                 for p in live_probes], lone_block_limit)  # fmt: skip
     opened: dict[str, MatchProfile | None] = {}
 
     def other_profile(c: MatchCandidate) -> MatchProfile | None:
@@ -138,21 +140,9 @@ def match_batch(lookup: MatchLookup, index_key: bytes, model: MatchModel,
     left: list[int] = []
     right: list[int] = []
     by_id: dict[str, MatchCandidate] = {}
-    for p in probes:
-        probe_profile = profiles[p.pointer_id]
-        if probe_profile is None:
-            continue
-        shared: dict[int, int] = {}
-        small: set[int] = set()
-        for k in keys[p.pointer_id]:
-            block = by_key.get(k, ())
-            if len(block) <= lone_block_limit:
-                small.update(block)
-            for pk in block:
-                shared[pk] = shared.get(pk, 0) + 1
-        pks = [pk for pk, n in shared.items()
-               if (n > 1 or pk in small) and found[pk].pointer_id != p.pointer_id]
-        for pk in sorted(pks)[:candidate_limit]:
+    for p, pks in zip(live_probes, hits, strict=True):
+        others = sorted(pk for pk in pks if found[pk].pointer_id != p.pointer_id)
+        for pk in others[:candidate_limit]:
             c = found[pk]
             prof = other_profile(c)
             if prof is None:
@@ -167,7 +157,6 @@ def match_batch(lookup: MatchLookup, index_key: bytes, model: MatchModel,
         return []
     by_probe = {p.pointer_id: p for p in probes}
     probe_list = list(probe_ix)
-    live = {pid: prof for pid, prof in profiles.items() if prof is not None}
     a = ProfileArrays.of([live[pid] for pid in probe_list])
     # ``levels`` reads the swapped (family-first) reading of the probe side only. Computing it
     # for every candidate meant a fresh NormalizedName per distinct candidate name (the

@@ -20,6 +20,10 @@ from lpx.storage.repositories import PointerRow, utcnow
 KEY_CHUNK = 4000  # bound parameters per IN list (SQLite allows 32766)
 
 
+# The advisory lock key of case opening ("LPXCASES" as a 64-bit integer).
+CASE_OPENING_LOCK = int.from_bytes(b"LPXCASES", "big", signed=True)
+
+
 def _chunks(items: Sequence[Any], size: int = KEY_CHUNK) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -60,75 +64,104 @@ class MatchLookup:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def under_keys(self, keys: Sequence[int]) -> tuple[dict[int, list[int]], dict[int, Any]]:
-        """(block key -> pointer pks, pk -> candidate) for every pointer under any key."""
-        if self.conn.dialect.name == "postgresql":
-            return self._under_keys_pg(sorted(set(keys)))
-        by_key: dict[int, list[int]] = {}
-        for chunk in _chunks(sorted(set(keys))):
-            rows = self.conn.execute(
-                select(t.pointer_blocks.c.block_key, t.pointer_blocks.c.pointer_pk).where(
-                    t.pointer_blocks.c.block_key.in_(chunk)
-                )
-            )
-            for key, pk in rows:
-                by_key.setdefault(key, []).append(pk)
-        pks = sorted({pk for v in by_key.values() for pk in v})
-        found: dict[int, MatchCandidate] = {}
-        p = t.pointers.c
-        for chunk in _chunks(pks):
-            rows = self.conn.execute(
-                select(p.pk, p.pointer_id, p.jurisdiction, p.record_id, p.real_id, p.status,
-                       p.identity).where(p.pk.in_(chunk))
-            )
-            for r in rows:
-                found[r.pk] = MatchCandidate(r.pointer_id, r.jurisdiction, r.record_id,
-                                             bool(r.real_id), r.status, r.identity)  # fmt: skip
-        return by_key, found
+    def exclusive(self) -> None:
+        """Hold the hub's case-opening lock until the transaction ends.
 
-    def _under_keys_pg(self, keys: list[int]) -> tuple[dict[int, list[int]], dict[int, Any]]:
-        """PostgreSQL: one statement per step with the keys as one array parameter.
-
-        A bulk load probes ~35k keys per 1000-pointer batch; as IN lists of 4000 bound
-        parameters that cost nine statements whose SQL psycopg and the server parse anew
-        each time (about half of a batch's time); ``= ANY(array)`` is one short statement.
-        The arrays go as one ``{k1,k2,...}`` text literal cast by the server (psycopg's
-        list adapter cost ~50 ms per batch), and rows come back through the driver's cursor
-        with ``fetchall`` (a load fetches ~25k key rows per batch; row-by-row iteration
-        through the result wrapper cost more than the query).
+        Two writers whose pointers are the same person, each looking for candidates before
+        the other commits, would each miss the other's uncommitted rows and no case would
+        open. Taken after a writer's own rows are in and held to commit, the lock makes the
+        second writer look only once the first has committed, so it finds the pair. SQLite
+        needs nothing: its write lock already keeps a second writer out until commit.
         """
-        by_key: dict[int, list[int]] = {}
-        found: dict[int, MatchCandidate] = {}
+        if self.conn.dialect.name == "postgresql":
+            self.conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CASE_OPENING_LOCK})")
+
+    def shared(self, probes: Sequence[Sequence[int]], lone: int
+               ) -> tuple[list[list[int]], dict[int, MatchCandidate]]:  # fmt: skip
+        """For each probe (its block keys), the pks of the stored pointers sharing two of its
+        keys or more, or one key whose block holds at most ``lone`` pointers (the rule of
+        ``PointerRepository.candidates``); and those pointers by pk."""
+        if self.conn.dialect.name == "postgresql":
+            hits = self._shared_pg(probes, lone)
+        else:
+            hits = self._shared_counted(probes, lone)
+        return hits, self._pointers(sorted({pk for pks in hits for pk in pks}))
+
+    def _shared_pg(self, probes: Sequence[Sequence[int]], lone: int) -> list[list[int]]:
+        """PostgreSQL counts the shared keys itself: a 1000-pointer batch probes ~40k keys
+        and finds ~25k (key, pointer) rows, most of them lone hits in crowded blocks that
+        the rule drops; sending back only the pairs it keeps spared the load fetching and
+        counting them in Python (a fifth of case opening's time at 200k pointers)."""
+        keys = [k for ks in probes for k in ks]
+        owner = [i for i, ks in enumerate(probes) for _ in ks]
+        hits: list[list[int]] = [[] for _ in probes]
         if not keys:
-            return by_key, found
+            return hits
         with self.conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
-            cur.execute(NO_SEQSCAN)
-            cur.execute(BLOCK_ROWS_PG, (_array(keys),))
-            for key, pk in cur.fetchall():
+            cur.execute(SHARED_PG, (_array(keys), _array(owner), lone))
+            for probe, pk in cur.fetchall():
+                hits[probe].append(pk)
+        return hits
+
+    def _shared_counted(self, probes: Sequence[Sequence[int]], lone: int) -> list[list[int]]:
+        """SQLite: the key rows in IN-list chunks, counted here."""
+        by_key: dict[int, list[int]] = {}
+        b = t.pointer_blocks.c
+        for chunk in _chunks(sorted({k for ks in probes for k in ks})):
+            for key, pk in self.conn.execute(select(b.block_key, b.pointer_pk)
+                                             .where(b.block_key.in_(chunk))):  # fmt: skip
                 by_key.setdefault(key, []).append(pk)
-            cur.execute(SEQSCAN_BACK)
-            pks = sorted({pk for v in by_key.values() for pk in v})
-            cur.execute("SELECT pk, pointer_id, jurisdiction, record_id, real_id, status, "
-                        "identity FROM pointers WHERE pk = ANY(%s::bigint[])",
-                        (_array(pks),))  # fmt: skip
-            for pk, pointer_id, jurisdiction, record_id, real_id, status, identity \
-                    in cur.fetchall():  # fmt: skip
-                found[pk] = MatchCandidate(pointer_id, jurisdiction, record_id, bool(real_id),
-                                           status, identity)  # fmt: skip
-        return by_key, found
+        hits: list[list[int]] = []
+        for ks in probes:
+            shared: dict[int, int] = {}
+            small: set[int] = set()
+            for k in set(ks):
+                block = by_key.get(k, ())
+                if len(block) <= lone:
+                    small.update(block)
+                for pk in block:
+                    shared[pk] = shared.get(pk, 0) + 1
+            hits.append([pk for pk, n in shared.items() if n > 1 or pk in small])
+        return hits
+
+    def _pointers(self, pks: list[int]) -> dict[int, MatchCandidate]:
+        p = t.pointers.c
+        found: dict[int, MatchCandidate] = {}
+        if self.conn.dialect.name == "postgresql":  # one array parameter, not IN chunks
+            with self.conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
+                cur.execute("SELECT pk, pointer_id, jurisdiction, record_id, real_id, status, "
+                            "identity FROM pointers WHERE pk = ANY(%s::bigint[])",
+                            (_array(pks),))  # fmt: skip
+                rows = cur.fetchall()
+        else:
+            rows = [tuple(r) for chunk in _chunks(pks) for r in self.conn.execute(
+                select(p.pk, p.pointer_id, p.jurisdiction, p.record_id, p.real_id, p.status,
+                       p.identity).where(p.pk.in_(chunk)))]  # fmt: skip
+        for pk, pointer_id, jurisdiction, record_id, real_id, status, identity in rows:
+            found[pk] = MatchCandidate(pointer_id, jurisdiction, record_id, bool(real_id),
+                                       status, identity)  # fmt: skip
+        return found
 
 
-# One index probe per key, whatever the statistics say. With ~35k keys per batch the planner
-# may cost the probes above a scan: at 200k pointers it read the whole of pointer_blocks
-# (~20 rows per pointer) in a parallel sequential scan for every batch, 0.4 s a batch and
-# growing with the hub. Sequential scans are switched off for this one statement only
-# (tests/integration/storage/test_batch_lookup_plan.py); the sorted key array is then
-# walked through the primary key by an index-only scan.
-BLOCK_ROWS_PG = (
-    "SELECT block_key, pointer_pk FROM pointer_blocks WHERE block_key = ANY(%s::bigint[])"
-)
-NO_SEQSCAN = "SET LOCAL enable_seqscan = off"
-SEQSCAN_BACK = "SET LOCAL enable_seqscan = on"
+# One index probe per key, whatever the statistics say. With ~40k keys per batch the planner
+# costs the probes above reading the table: at 200k pointers ``block_key = ANY(array)`` was
+# a parallel sequential scan of all of pointer_blocks (~20 rows per pointer) for every batch,
+# 0.4 s a batch and growing with the hub, and a join on the key array a hash join over the
+# whole index. ``OFFSET 0`` keeps the lateral subquery from being flattened into a join, so
+# each (key, probe) row of the arrays is one index-only descent of the primary key
+# (tests/integration/storage/test_batch_lookup_plan.py). The window counts a key's block,
+# the probe's own pointer included, as a search counts it.
+SHARED_PG = """
+SELECT probe, pointer_pk FROM (
+    SELECT q.probe, b.pointer_pk,
+           count(*) OVER (PARTITION BY q.probe, q.block_key) AS block_size
+    FROM unnest(%s::bigint[], %s::int[]) AS q(block_key, probe)
+    CROSS JOIN LATERAL (SELECT pointer_pk FROM pointer_blocks
+                        WHERE block_key = q.block_key OFFSET 0) b
+) hits
+GROUP BY probe, pointer_pk
+HAVING count(*) > 1 OR min(block_size) <= %s
+"""
 
 
 def _array(values: Iterable[int]) -> str:
