@@ -153,10 +153,10 @@ class PointerRepository:
 
     @staticmethod
     def _copy_blocks(cur: Any, items: Iterable[tuple[int, frozenset[int]]]) -> None:
+        """COPY's text form written whole: ~20 rows per pointer of two integers each, which
+        psycopg's per-row ``write_row`` spent more time adapting than the server storing."""
         with cur.copy("COPY pointer_blocks (block_key, pointer_pk) FROM STDIN") as copy:
-            for pk, keys in items:
-                for k in keys:
-                    copy.write_row((k, pk))
+            copy.write("".join(f"{k}\t{pk}\n" for pk, keys in items for k in keys))
 
     def replace(self, old: PointerRow, new: NewPointer) -> None:
         self.conn.execute(
