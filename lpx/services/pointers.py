@@ -21,10 +21,10 @@ from lpx.keys.envelope import DataKey
 from lpx.services.cases import CaseOpener
 from lpx.services.codec import IdentityCodec, content_hash
 from lpx.services.credentials_status import CredentialStatusService
-from lpx.services.errors import BatchRejected, ItemError, NotFound
+from lpx.services.errors import BatchRejected, Conflict, ItemError, NotFound
 from lpx.services.matching import Probe
 from lpx.storage.policy_tables import PolicyRepository
-from lpx.storage.repositories import NewPointer, PointerRow
+from lpx.storage.repositories import NewPointer, PointerRow, RecordIdTaken
 from lpx.storage.uow import UnitOfWork
 
 
@@ -65,13 +65,30 @@ class PointerService:
 
     def upsert_batch(self, actor: Actor, records: Sequence[PointerRecord],
                      progress: BatchProgress | None = None) -> BatchResult:  # fmt: skip
-        """Add or update the actor's own pointers, all or nothing, idempotent on record_id."""
+        """Add or update the actor's own pointers, all or nothing, idempotent on record_id.
+
+        Batches may arrive concurrently (a loader keeps two in flight): a batch writes its
+        pointers first and only then claims its place in the upload (``progress``) and
+        opens cases, both of which wait for the batch before it to commit. So one batch's
+        validation, sealing and writes overlap the case opening of the one before, and
+        upload order still holds. Two writes racing on one record id meet at its unique
+        key: the loser waits for the winner's commit, then runs again and updates."""
         authorize(actor, Permission.POINTER_WRITE, actor.jurisdiction)
         self._check(actor, records)
+        try:
+            return self._write(actor, records, progress)
+        except RecordIdTaken:
+            pass  # the other write has committed: this one now sees its rows and updates
+        try:
+            return self._write(actor, records, progress)
+        except RecordIdTaken as exc:
+            raise Conflict("Another write of the same record ids is still running; send "
+                           "this batch again once it has finished.") from exc
+
+    def _write(self, actor: Actor, records: Sequence[PointerRecord],
+               progress: BatchProgress | None) -> BatchResult:  # fmt: skip
         key = self._codec.current_key(actor.jurisdiction)  # before the unit of work: see ring
         with self._uow() as uow:
-            if progress is not None and not progress.claim(uow):
-                return BatchResult(0, 0, 0, (), replayed=True)
             self._check_policy(records, PolicyRepository(uow.conn).get(actor.jurisdiction))
             existing = uow.pointers.by_records(actor.jurisdiction,
                                                [r.record_id for r in records])  # fmt: skip
@@ -101,6 +118,9 @@ class PointerService:
                     CredentialStatusService.on_pointer_changed(uow.conn, new.pointer_id, new.status)
                     updated += 1
             uow.pointers.add_many(added)
+            # A batch of an upload committed before: acknowledged, rolled back, not rewritten.
+            if progress is not None and not progress.claim(uow):
+                return BatchResult(0, 0, 0, (), replayed=True)
             # Same transaction: the pointers and the cases they raise commit together.
             opened = (self.cases.after_write(uow, actor, probes, self._codec)
                       if self.cases else {})  # fmt: skip

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from lpx.storage import tables as t
 from lpx.storage.pipeline import Ahead, PgStatement, defer
@@ -78,6 +80,10 @@ def _pointer(row: Any) -> PointerRow:
     return PointerRow(**{f: m[f] for f in PointerRow.__dataclass_fields__})
 
 
+class RecordIdTaken(Exception):
+    """A pointer with this (jurisdiction, record_id) was committed by a concurrent write."""
+
+
 class PointerRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -100,8 +106,18 @@ class PointerRepository:
         return _pointer(row) if row else None
 
     def add_many(self, new: Sequence[NewPointer]) -> None:
+        """Raises :class:`RecordIdTaken` when a concurrent write committed one of the record
+        ids first (this transaction read them as absent)."""
         if not new:
             return
+        try:
+            self._add_many(new)
+        except (IntegrityError, psycopg.errors.UniqueViolation) as exc:
+            if "record_id" not in str(getattr(exc, "orig", exc)):
+                raise
+            raise RecordIdTaken(str(exc)) from exc
+
+    def _add_many(self, new: Sequence[NewPointer]) -> None:
         now = utcnow()
         if self.conn.dialect.name == "postgresql":
             self._copy_pointers(new, now)

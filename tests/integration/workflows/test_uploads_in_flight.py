@@ -1,0 +1,169 @@
+"""Two batches of one upload in flight at once (a loader keeps two, PostgreSQL).
+
+The second batch writes its pointers while the first is still opening cases, then waits for
+the first to commit before claiming its place: the upload still advances in file order, and
+when the first fails the second is refused as out of order and leaves nothing behind. Two
+writes racing on one record id end as one pointer, updated, not as a server error.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+from helpers import pointer
+from sqlalchemy import Engine, func, select, text
+
+from lpx.api.schemas import PointerIn
+from lpx.auth.permissions import Role
+from lpx.auth.policy import Actor
+from lpx.bootstrap import Hub
+from lpx.domain.records import PointerRecord
+from lpx.services.errors import Conflict
+from lpx.services.uploads import BatchStats
+from lpx.storage import tables as t
+from lpx.storage.repositories import PointerRepository
+
+pytestmark = pytest.mark.postgres
+
+ACTOR = Actor("CA", "loader", frozenset({Role.RECORDS}), 0)
+
+
+@pytest.fixture
+def pg_hub(hub: Hub, credentials: dict[str, str]) -> Hub:
+    if hub.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time: no batch is ever in flight beside "
+                    "another")  # fmt: skip
+    return hub
+
+
+def _records(prefix: str, n: int) -> list[PointerRecord]:
+    return [PointerIn.model_validate(pointer(f"{prefix}{i}", first_name=f"Ann{chr(97 + i)}",
+                                             dob=f"19{50 + i}-0{1 + i % 9}-1{i % 9}"))
+            .to_domain("CA") for i in range(n)]  # fmt: skip
+
+
+def _written_and_waiting(engine: Engine, timeout: float = 10.0) -> None:
+    """Until a backend waits for a lock while holding the row-write lock on ``pointers``:
+    the second batch has written its pointers and waits for the first to commit."""
+    deadline = time.monotonic() + timeout
+    with engine.connect() as conn:
+        while time.monotonic() < deadline:
+            waiting = conn.execute(text(
+                "SELECT count(*) FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid "
+                "WHERE a.datname = current_database() AND a.wait_event_type = 'Lock' "
+                "AND l.relation = 'pointers'::regclass AND l.mode = 'RowExclusiveLock' "
+                "AND l.granted")).scalar_one()  # fmt: skip
+            conn.rollback()
+            if waiting:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the second batch did not write its pointers while the first ran")
+
+
+def _hold_first_batch(hub: Hub, release: threading.Event, fail: bool) -> Callable[..., Any]:
+    """Case opening of the first batch (record ids ``A*``) waits for ``release``, then
+    carries on or fails; other batches pass straight through. Returns the undo."""
+    opener = hub.pointers.cases
+    assert opener is not None
+    real = opener.after_write
+
+    def after_write(uow: Any, actor: Actor, probes: Sequence[Any], codec: Any) -> Any:
+        if probes and probes[0].record_id.startswith("A"):
+            assert release.wait(20)
+            if fail:
+                raise RuntimeError("the first batch fails while the second waits")
+        return real(uow, actor, probes, codec)
+
+    opener.after_write = after_write  # type: ignore[method-assign]
+    return lambda: setattr(opener, "after_write", real)
+
+
+def _two_in_flight(hub: Hub, fail_first: bool) -> dict[str, Any]:
+    upload, _ = hub.uploads.start(ACTOR, "sha256:" + "ab" * 32 + ":100", "ca.csv")
+    release = threading.Event()
+    undo = _hold_first_batch(hub, release, fail_first)
+    outcome: dict[str, Any] = {}
+
+    def send(name: str, records: list[PointerRecord], seq: int) -> None:
+        try:
+            outcome[name] = hub.uploads.write_batch(ACTOR, upload.upload_id,
+                                                    BatchStats(seq, 3), records)  # fmt: skip
+        except Exception as exc:
+            outcome[name] = exc
+
+    first = threading.Thread(target=send, args=("first", _records("A", 3), 3))
+    second = threading.Thread(target=send, args=("second", _records("B", 3), 6))
+    try:
+        first.start()
+        time.sleep(0.2)  # the first batch is into case opening, holding the upload row
+        second.start()
+        _written_and_waiting(hub.engine)
+        with hub.engine.connect() as conn:  # nothing of either is visible yet
+            assert conn.execute(select(func.count()).select_from(t.pointers)).scalar_one() == 0
+        release.set()
+        first.join(30)
+        second.join(30)
+    finally:
+        release.set()
+        undo()
+    outcome["upload"] = hub.uploads.progress(ACTOR, upload.upload_id)
+    with hub.engine.connect() as conn:
+        outcome["records"] = sorted(conn.execute(select(t.pointers.c.record_id)).scalars())
+    return outcome
+
+
+def test_the_second_batch_commits_after_the_first(pg_hub: Hub) -> None:
+    out = _two_in_flight(pg_hub, fail_first=False)
+    assert out["first"].added == 3, out
+    assert out["second"].added == 3, out
+    assert out["records"] == ["A0", "A1", "A2", "B0", "B1", "B2"]
+    assert out["upload"].last_seq == 6
+    assert out["upload"].rows_read == 6
+
+
+def test_when_the_first_fails_the_second_is_refused_and_leaves_nothing(pg_hub: Hub) -> None:
+    out = _two_in_flight(pg_hub, fail_first=True)
+    assert isinstance(out["first"], RuntimeError), out
+    assert isinstance(out["second"], Conflict), out
+    assert "last committed row is 0" in str(out["second"])
+    assert out["records"] == []
+    assert out["upload"].last_seq == 0
+
+
+def test_two_writes_racing_on_one_record_id_end_as_one_pointer(
+    pg_hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both read "no such record" before either writes; the loser runs again and updates."""
+    both_read = threading.Barrier(2, timeout=20)
+    seen = threading.local()  # only each thread's first read waits at the barrier
+    real = PointerRepository.by_records
+
+    def by_records(self: PointerRepository, jurisdiction: str, ids: list[str]) -> Any:
+        found = real(self, jurisdiction, ids)
+        if not getattr(seen, "done", False):
+            seen.done = True
+            both_read.wait()
+        return found
+
+    results: list[Any] = []
+
+    def write(first_name: str) -> None:
+        record = PointerIn.model_validate(pointer("R1", first_name=first_name)).to_domain("CA")
+        try:
+            results.append(pg_hub.pointers.upsert_batch(ACTOR, [record]))
+        except Exception as exc:
+            results.append(exc)
+
+    monkeypatch.setattr(PointerRepository, "by_records", by_records)
+    threads = [threading.Thread(target=write, args=(n,)) for n in ("Willa", "Wilma")]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    assert sorted((r.added, r.updated) for r in results) == [(0, 1), (1, 0)], results
+    with pg_hub.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.pointers)).scalar_one() == 1
