@@ -128,6 +128,10 @@ def load(
         None, "--carry-book", help="The state's carry book (JSON lines written at issuance): "
         "records in it keep the SSN tokens the carry protocol gave them",
     ),
+    in_flight: int = typer.Option(
+        2, "--in-flight", min=1, max=8, help="Batches sent at once: the hub writes one while "
+        "it opens the cases of another, and commits them in file order",
+    ),
 ) -> None:
     """Load a license file into the hub; bad rows are reported by line and field."""
     code = check_identity(jurisdiction, api_key, user)
@@ -153,7 +157,7 @@ def load(
         if policy is None:  # no --policy: apply the one the state declared at the hub
             policy = _hub_policy(client, code)
         report = _run(file, client, keys, code, batch_size, skip_bad_rows, fmt, policy, resume,
-                      carry)  # fmt: skip
+                      carry, in_flight)  # fmt: skip
     except LoadAborted as exc:
         _print_summary(exc.report, summary_path)
         cause = exc.__cause__
@@ -180,6 +184,7 @@ def _run(
     policy: UploadPolicy | None = None,
     resume: bool = True,
     carry: Mapping[str, IssuanceOutcome] | None = None,
+    in_flight: int = 1,
 ) -> LoadReport:
     with Progress(
         SpinnerColumn(),
@@ -203,6 +208,7 @@ def _run(
             policy=policy,
             resume=resume,
             carry=carry,
+            in_flight=in_flight,
         )
 
 

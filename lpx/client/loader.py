@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -157,6 +158,23 @@ class _Pending:
                 "rejected_reasons": dict(self.reasons), "withheld": self.withheld,
                 "held_back": self.held_back}  # fmt: skip
 
+    def merged(self, later: _Pending) -> _Pending:
+        return _Pending(self.rows_read + later.rows_read, self.rejected + later.rejected,
+                        self.reasons + later.reasons, self.withheld + later.withheld,
+                        self.held_back + later.held_back)  # fmt: skip
+
+
+@dataclass(slots=True)
+class _Sent:
+    """A batch on its way to the hub, with the counts it carries (rows since the batch
+    before it, its own included)."""
+
+    batch: _Batch
+    seq: int
+    pending: _Pending
+    bad_lines: set[int]
+    result: Future[BatchResult]
+
 
 class _SeenIds:
     """record_ids already read, as 64-bit digests so memory stays small for millions of rows."""
@@ -204,6 +222,7 @@ def load_file(
     policy: UploadPolicy | None = None,
     resume: bool = False,
     carry: Mapping[str, IssuanceOutcome] | None = None,
+    in_flight: int = 1,
 ) -> LoadReport:
     """Stream ``path`` into the hub through ``client``; see the module docstring for batches.
 
@@ -215,27 +234,41 @@ def load_file(
     ``carry`` (the state's carry book, ``lpx.client.carry.read_carry_book``) gives the
     issuance outcome of records issued under the carry protocol: their SSN tokens are made
     by ``issuance_tokens``, so a reload keeps a carried decoy instead of re-deriving it.
+    ``in_flight`` batches are sent at once: the hub writes the next batch while it opens
+    the cases of the one before, and commits them in file order. A batch that reached the
+    hub ahead of one it refused (or one still running) is refused as out of order and sent
+    again, with the refused batch's counts, once those before it are settled.
     Raises :class:`LoadAborted` on a fatal error, with the report of what was done before it.
     """
     if not 1 <= batch_size <= MAX_BATCH:
         raise ValueError(f"batch_size must be between 1 and {MAX_BATCH}")
+    if in_flight < 1:
+        raise ValueError("in_flight must be at least 1")
     loader = _Loader(client, keys, jurisdiction or UNNAMED_JURISDICTION, policy, skip_bad_rows,
-                     carry or {})  # fmt: skip
-    try:
-        if resume:
-            loader.start(path)
-        loader.run(path, fmt, batch_size, progress)
-    except (HubError, FileFormatError) as exc:
-        loader.abort()
-        raise LoadAborted(str(exc), loader.report) from exc
+                     carry or {}, in_flight)  # fmt: skip
+    with ThreadPoolExecutor(in_flight, thread_name_prefix="lpx-load") as pool:
+        loader.pool = pool
+        try:
+            if resume:
+                loader.start(path)
+            loader.run(path, fmt, batch_size, progress)
+        except (HubError, FileFormatError) as exc:
+            loader.settle_quietly()
+            loader.abort()
+            raise LoadAborted(str(exc), loader.report) from exc
     return loader.report
 
 
 class _Loader:
     def __init__(self, client: BatchSink | UploadSink, keys: NetworkKeys, jurisdiction: str,
                  policy: UploadPolicy | None, skip_bad_rows: bool,
-                 carry: Mapping[str, IssuanceOutcome]) -> None:  # fmt: skip
+                 carry: Mapping[str, IssuanceOutcome], in_flight: int = 1) -> None:  # fmt: skip
         self.client = client
+        self.in_flight = in_flight
+        self.pool: ThreadPoolExecutor | None = None
+        self.sent: deque[_Sent] = deque()
+        # Counts of batches the hub refused, to travel with the next batch it commits.
+        self.refused = _Pending()
         self.carry = carry
         self.keys = keys
         self.jurisdiction = jurisdiction
@@ -277,11 +310,14 @@ class _Loader:
                     progress(rows)
         if batch.size:
             self._flush(batch, rows)
-            if progress is not None:
-                progress(rows)
+        while self.sent:
+            self._settle(self.sent.popleft())
+        if progress is not None:
+            progress(rows)
         if self.upload is not None:
             sink: UploadSink = self.client  # type: ignore[assignment]
-            self.upload = sink.complete_upload(self.upload.upload_id, self.pending.stats(rows))
+            last = self.refused.merged(self.pending)
+            self.upload = sink.complete_upload(self.upload.upload_id, last.stats(rows))
             self.report.adopt(self.upload)
 
     def abort(self) -> None:
@@ -339,40 +375,84 @@ class _Loader:
         if not batch.pointers:
             self._count_locally(0, bad_lines, batch, batch.errors)
             return
+        if self.upload is not None and not self.sent:  # counts of refused batches go along
+            pending, self.refused = self.refused.merged(pending), _Pending()
+        self.pending = _Pending()
+        self.sent.append(_Sent(batch, seq, pending, bad_lines,
+                               self._submit(batch.pointers, pending.stats(seq))))  # fmt: skip
+        while len(self.sent) >= self.in_flight:
+            self._settle(self.sent.popleft())
+
+    def _submit(self, pointers: list[PointerIn], stats: dict[str, Any]) -> Future[BatchResult]:
+        if self.pool is None or self.in_flight == 1:
+            done: Future[BatchResult] = Future()
+            try:
+                done.set_result(self._send(pointers, stats))
+            except HubError as exc:
+                done.set_exception(exc)
+            return done
+        return self.pool.submit(self._send, pointers, stats)
+
+    def _settle(self, sent: _Sent, again: bool = True) -> None:
+        """Take a sent batch's outcome, in file order."""
+        report = self.report
         try:
-            result = self._send(batch.pointers, seq)
+            result = sent.result.result()
         except HubError as exc:
+            if exc.status == 409 and self.upload is not None and again:
+                # Out of order: an earlier batch was refused or had not committed yet.
+                pending, self.refused = self.refused.merged(sent.pending), _Pending()
+                retry = _Sent(sent.batch, sent.seq, pending, sent.bad_lines,
+                              self._submit(sent.batch.pointers, pending.stats(sent.seq)))
+                self._settle(retry, again=False)
+                return
             if exc.status != 422:
                 raise
-            errors = _map_hub_errors(exc, batch.lines)
-            refused = {e.line for e in errors} & set(batch.lines)
-            report.batches_rejected += 1
-            report.rejected.extend(errors)
-            pending.rejected += len(refused)
-            pending.held_back += len(batch.pointers) - len(refused)
-            pending.reasons.update(reason_of(e) for e in errors)
-            self._count_locally(len(batch.pointers) - len(refused), bad_lines | refused, batch,
-                                batch.errors + errors)  # fmt: skip
+            self._refused(sent, exc)
+            while self.sent:  # those behind it are out of order: settle them now
+                self._settle(self.sent.popleft())
             return
         report.batches_sent += 1
         if not self.upload:
+            batch = sent.batch
             report.added += result.added
             report.updated += result.updated
             report.unchanged += result.unchanged
             report.cases_opened.update(result.cases_opened)
-            report.rejected_rows += len(bad_lines)
+            report.rejected_rows += len(sent.bad_lines)
             report.rejected_reasons.update(reason_of(e) for e in batch.errors)
             report.withheld += batch.withheld
         else:
-            self._count_committed(result)
-        self.pending = _Pending()
+            self._count_committed(result, sent.pending)
 
-    def _send(self, pointers: list[PointerIn], seq: int) -> BatchResult:
+    def _refused(self, sent: _Sent, exc: HubError) -> None:
+        """The hub refused the batch (422): its rows are reported by line and counted
+        with the next batch it commits."""
+        batch, pending = sent.batch, sent.pending
+        errors = _map_hub_errors(exc, batch.lines)
+        refused = {e.line for e in errors} & set(batch.lines)
+        self.report.batches_rejected += 1
+        self.report.rejected.extend(errors)
+        pending.rejected += len(refused)
+        pending.held_back += len(batch.pointers) - len(refused)
+        pending.reasons.update(reason_of(e) for e in errors)
+        self._count_locally(len(batch.pointers) - len(refused), sent.bad_lines | refused, batch,
+                            batch.errors + errors)  # fmt: skip
+        if self.upload is not None:
+            self.refused = self.refused.merged(pending)
+
+    def settle_quietly(self) -> None:
+        """After a fatal error: count what the batches still in flight committed."""
+        while self.sent:
+            with contextlib.suppress(HubError):
+                self._settle(self.sent.popleft(), again=False)
+
+    def _send(self, pointers: list[PointerIn], stats: dict[str, Any]) -> BatchResult:
         if self.upload is None:
             sink: BatchSink = self.client  # type: ignore[assignment]
             return sink.upsert_batch(pointers)
         upload_sink: UploadSink = self.client  # type: ignore[assignment]
-        return upload_sink.upload_batch(self.upload.upload_id, pointers, self.pending.stats(seq))
+        return upload_sink.upload_batch(self.upload.upload_id, pointers, stats)
 
     def _count_locally(self, held_back: int, bad_lines: set[int], batch: _Batch,
                        errors: list[RowError]) -> None:  # fmt: skip
@@ -384,11 +464,11 @@ class _Loader:
             self.report.withheld += batch.withheld
             self.report.rejected_reasons.update(reason_of(e) for e in errors)
 
-    def _count_committed(self, result: BatchResult) -> None:
+    def _count_committed(self, result: BatchResult, p: _Pending) -> None:
         """Mirror what the hub just committed (the hub's totals replace it at the end)."""
         if result.replayed:
             return
-        p, r = self.pending, self.report
+        r = self.report
         r.rows_read += p.rows_read
         r.added, r.updated, r.unchanged = (r.added + result.added, r.updated + result.updated,
                                            r.unchanged + result.unchanged)  # fmt: skip
