@@ -67,6 +67,7 @@ from lpx.client.loader import fingerprint
 from lpx.client.rows import InvalidRow, parse_row
 from lpx.config import Settings
 from lpx.domain.records import PointerRecord
+from lpx.services.errors import Conflict
 from lpx.services.pointers import BatchResult
 from lpx.services.uploads import BatchStats
 from lpx.storage.db import make_engine
@@ -319,6 +320,7 @@ class Onboarding:
     rejected: int = 0
     added: int = 0
     in_flight: int = 1
+    resent: int = 0  # batches that overtook the one before them and were sent again
     cases: dict[str, int] = field(default_factory=dict)
     state_side_s: float = 0.0  # reading, parsing, SSN tokens (the state's loader's work)
     api_s: float = 0.0  # Pydantic schema -> domain record (the API's work)
@@ -371,9 +373,17 @@ def onboard(hub: Hub, files: Files, keys: NetworkKeys, in_flight: int) -> Onboar
     marks = Milestones("onboard", 100_000)
     lock = threading.Lock()
 
-    def write(records: list[PointerRecord], stats: BatchStats) -> BatchResult:
+    def write(records: list[PointerRecord], stats: BatchStats,
+              before: Future[BatchResult] | None) -> BatchResult:  # fmt: skip
         mark = time.perf_counter()
-        result = hub.uploads.write_batch(actor, upload.upload_id, stats, records)
+        try:
+            result = hub.uploads.write_batch(actor, upload.upload_id, stats, records)
+        except Conflict:  # it overtook the batch before it: again once that one is in
+            if before is None:
+                raise
+            before.result()
+            report.resent += 1
+            result = hub.uploads.write_batch(actor, upload.upload_id, stats, records)
         with lock:
             report.hub_s += time.perf_counter() - mark
         return result
@@ -396,7 +406,8 @@ def onboard(hub: Hub, files: Files, keys: NetworkKeys, in_flight: int) -> Onboar
             report.api_s += time.perf_counter() - mark
             seq += batch.rows
             stats = BatchStats(seq, batch.rows, rejected=batch.rejected)
-            pending.append((pool.submit(write, records, stats), batch.rows))
+            before = pending[-1][0] if pending else None
+            pending.append((pool.submit(write, records, stats, before), batch.rows))
             while len(pending) >= in_flight:
                 future, rows = pending.popleft()
                 collect(future.result())
@@ -607,7 +618,8 @@ def _print(args: argparse.Namespace, files: Files, r: Onboarding, acc: tuple[flo
     if r.in_flight > 1:
         console.print(f"{r.in_flight} batches in flight: load and detection overlap, so their "
                       "seconds (summed over batches) add up to more than the total, and the "
-                      "PostgreSQL CPU split between them counts both batches' backends")
+                      "PostgreSQL CPU split between them counts both batches' backends; "
+                      f"{r.resent} batches overtook the one before them and were sent again")
     console.print("Precision/recall: pairs with a new record, at LPX's case thresholds "
                   "(match+possible) and Splink's p >= 0.5, against the synth truth. "
                   "Peak RSS is the Python process (PostgreSQL's own memory not counted).")
