@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# A private PostgreSQL for benchmarks, sized like a production server rather than a laptop:
+# the shared server of a developer machine runs with the defaults (128 MB of shared buffers),
+# under which a hub of millions of pointers reads nearly every index page of pointer_blocks
+# from the OS cache. This one never touches that server: its own data directory and port.
+#
+#   benchmarks/tuned_pg.sh start            # port 5433, data in /var/tmp/lpx-pg-tuned
+#   .venv/bin/python benchmarks/onboarding.py \
+#       --database-url postgresql://postgres@127.0.0.1:5433/postgres
+#   benchmarks/tuned_pg.sh stop
+set -euo pipefail
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+DATA=${LPX_TUNED_PGDATA:-/var/tmp/lpx-pg-tuned}
+PORT=${LPX_TUNED_PGPORT:-5433}
+# A quarter of the memory for shared buffers (the usual advice), at most 8 GB.
+MEM_MB=$(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo)
+BUFFERS_MB=$(( MEM_MB / 4 < 8192 ? MEM_MB / 4 : 8192 ))
+as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+case "${1:-}" in
+start)
+    if [ ! -d "$DATA" ]; then
+        mkdir -p "$DATA" && chown postgres "$DATA" 2>/dev/null || true
+        as_postgres "$PGBIN/initdb" -D "$DATA" -U postgres --auth=trust >/dev/null
+        cat >> "$DATA/postgresql.conf" <<CONF
+port = $PORT
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$DATA'
+shared_buffers = ${BUFFERS_MB}MB
+effective_cache_size = $(( MEM_MB / 2 ))MB
+max_wal_size = 8GB
+checkpoint_timeout = 30min
+wal_buffers = 64MB
+maintenance_work_mem = 1GB
+work_mem = 32MB
+CONF
+    fi
+    as_postgres "$PGBIN/pg_ctl" -D "$DATA" -l "$DATA/server.log" -w start >/dev/null
+    echo "tuned PostgreSQL on 127.0.0.1:$PORT (shared_buffers ${BUFFERS_MB}MB, data $DATA)"
+    ;;
+stop)
+    as_postgres "$PGBIN/pg_ctl" -D "$DATA" -m fast stop
+    ;;
+*)
+    echo "usage: $0 start|stop" >&2
+    exit 2
+    ;;
+esac
