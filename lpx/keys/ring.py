@@ -63,7 +63,7 @@ class DataKeyRing:
         with self._engine.begin() as conn:
             row = DataKeyRepository(conn).current(jurisdiction)
         if row is None:
-            row = self._create(jurisdiction)
+            row = self._create(jurisdiction, first=True)
         key = self._unwrap(row)
         with self._lock:
             self._current[jurisdiction] = (now, row.version)
@@ -131,11 +131,15 @@ class DataKeyRing:
         with self._engine.connect() as conn:
             return DataKeyRepository(conn).versions(jurisdiction)
 
-    def _create(self, jurisdiction: str) -> DataKeyRow:
+    def _create(self, jurisdiction: str, first: bool = False) -> DataKeyRow:
+        """A new key version; with ``first``, the state's current key if another request
+        made one meanwhile (two first writes at once must not leave two versions)."""
         for _ in range(5):
             try:
                 with self._engine.begin() as conn:
                     repo = DataKeyRepository(conn)
+                    if first and (made := repo.current(jurisdiction)) is not None:
+                        return made
                     version = repo.next_version(jurisdiction)
                     secret = secrets.token_bytes(KEY_BYTES)
                     wrapped = self.provider.wrap(jurisdiction, secret,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 from keys_support import actor, raw_identities, record, search, write
 from sqlalchemy import update
 
@@ -10,6 +13,7 @@ from lpx.domain.profile import MatchProfile
 from lpx.keys.envelope import key_version
 from lpx.services.codec import identity_document
 from lpx.storage import tables as t
+from lpx.storage.key_tables import DataKeyRepository, DataKeyRow
 
 
 def _versions(hub: Hub) -> dict[str, int | None]:
@@ -50,3 +54,34 @@ def test_legacy_plaintext_rows_are_read_and_sealed_by_reencrypt(hub: Hub) -> Non
     assert hub.keys.reencrypt("CA", "ops") == 1
     assert _versions(hub) == {"D1": 1}
     assert '"first_name":"Maria"' in hub.pointers.get_own(actor("CA"), "D1").identity
+
+
+def test_two_first_writes_at_once_make_one_key_version(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both requests find no key for the state; only one version may come of it (two would
+    seal one batch under each, and the next reload would re-seal half the state's rows)."""
+    both_looked = threading.Barrier(2, timeout=20)
+    looked = threading.local()
+    real = DataKeyRepository.current
+
+    def current(self: DataKeyRepository, jurisdiction: str) -> DataKeyRow | None:
+        row = real(self, jurisdiction)
+        if not getattr(looked, "once", False):
+            looked.once = True
+            both_looked.wait()
+        return row
+
+    monkeypatch.setattr(DataKeyRepository, "current", current)
+    ring = hub.pointers.codec.ring
+    assert ring is not None
+    ring.invalidate("CA")
+    keys: list[int] = []
+    threads = [threading.Thread(target=lambda: keys.append(ring.current("CA").version))
+               for _ in range(2)]  # fmt: skip
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    assert keys == [1, 1]
+    assert [r.version for r in ring.versions("CA")] == [1]
