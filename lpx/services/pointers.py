@@ -78,10 +78,10 @@ class PointerService:
         try:
             return self._write(actor, records, progress)
         except RecordIdTaken:
-            pass  # the other write has committed: this one now sees its rows and updates
+            pass  # the other write has committed: run again, now seeing its rows (updates)
         try:
             return self._write(actor, records, progress)
-        except RecordIdTaken as exc:
+        except RecordIdTaken as exc:  # a third write raced this one too
             raise Conflict("Another write of the same record ids is still running; send "
                            "this batch again once it has finished.") from exc
 

@@ -115,7 +115,7 @@ class PointerRepository:
         except (IntegrityError, psycopg.errors.UniqueViolation) as exc:
             if "record_id" not in str(getattr(exc, "orig", exc)):
                 raise
-            raise RecordIdTaken(str(exc)) from exc
+            raise RecordIdTaken from exc  # no message: the driver's names the row's values
 
     def _add_many(self, new: Sequence[NewPointer]) -> None:
         now = utcnow()
