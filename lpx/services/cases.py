@@ -1,7 +1,7 @@
 """Duplicate cases: opened when a pointer write matches other pointers, resolved by the SORs.
 
-Opening runs inside the pointer write's transaction (``CaseOpener.after_write``), so a batch
-and the cases it raises commit together. A pair already in an active case is not raised
+Opening runs inside the pointer write's transaction (``CaseOpener.find`` then ``open``), so a
+batch and the cases it raises commit together. A pair already in an active case is not raised
 again; a pair resolved as different people is remembered by its pointer ids and a
 fingerprint of both identity documents, so card-only updates never re-raise it. The
 fingerprint is keyed with both states' fingerprint keys (``IdentityCodec.fingerprint_key``),
@@ -40,10 +40,15 @@ from lpx.domain.profile import MatchProfile
 from lpx.keys.provider import KeyDestroyed
 from lpx.services.codec import IdentityCodec, keyed_pair_fingerprint
 from lpx.services.errors import Conflict, InvalidRequest, NotFound
-from lpx.services.matching import FoundPair, Probe, match_batch
+from lpx.services.matching import FoundPair, Probe, ProbeBatch, ProfileOpener, score_hits
 from lpx.services.notifications import notify_many
 from lpx.storage.uow import UnitOfWork
-from lpx.storage.workflow_repositories import CaseEventRow, CaseRow, QueuePosition
+from lpx.storage.workflow_repositories import (
+    CaseEventRow,
+    CaseRow,
+    MatchCandidate,
+    QueuePosition,
+)
 
 MAX_LIST = 500
 CURSOR_VERSION = "c1"
@@ -54,12 +59,41 @@ def pair_key(a: str, b: str) -> str:
     return "|".join(sorted((a, b)))
 
 
+def _profile_opener(codec: IdentityCodec) -> ProfileOpener:
+    """Opens a stored identity into its profile; None for a pointer whose state's key was
+    destroyed, which is then never matched."""
+    def open_profile(stored: str, jurisdiction: str, pointer_id: str) -> MatchProfile | None:
+        try:
+            return codec.profile(stored, jurisdiction, pointer_id)
+        except KeyDestroyed:
+            return None
+
+    return open_profile
+
+
 def _chunks(ids: Sequence[str]) -> list[tuple[str, ...]]:
     return [tuple(ids[i : i + MAX_IDS]) for i in range(0, len(ids), MAX_IDS)] or [()]
 
 
+@dataclass(frozen=True, slots=True)
+class Findings:
+    """What a write found before it took the case-opening lock (:meth:`CaseOpener.find`)."""
+
+    batch: ProbeBatch
+    looked: int  # the last committed case-opening epoch before the lookup
+    pairs: list[FoundPair]
+    written: tuple[str, ...]  # every probe's pointer id, opened or not
+
+
 class CaseOpener:
-    """Finds the matches of freshly written pointers and opens the cases they call for."""
+    """Finds the matches of freshly written pointers and opens the cases they call for.
+
+    In two steps, so a bulk load's batches overlap: :meth:`find` looks up and scores the
+    candidates without any lock, then :meth:`open` takes the hub's case-opening lock, adds
+    what other writers committed since the lookup (``MatchLookup.since``), drops candidates
+    deleted meanwhile, and opens the cases. The lock is held to commit, so of two writers
+    of one person the second always finds the first.
+    """
 
     def __init__(self, index_key: bytes, model: MatchModel, audit: AuditLog,
                  candidate_limit: int = 500,
@@ -72,19 +106,29 @@ class CaseOpener:
 
     def after_write(self, uow: UnitOfWork, actor: Actor, probes: Sequence[Probe],
                     codec: IdentityCodec) -> dict[str, int]:  # fmt: skip
-        """Open cases for ``probes`` (pointers just written in ``uow``); returns the number
-        opened per counterpart state (the state of the other pointer)."""
-        if not probes:
-            return {}
-        def open_profile(stored: str, jurisdiction: str, pointer_id: str) -> MatchProfile | None:
-            try:
-                return codec.profile(stored, jurisdiction, pointer_id)
-            except KeyDestroyed:
-                return None
+        """:meth:`find` then :meth:`open`, for a write with nothing to do in between."""
+        return self.open(uow, actor, self.find(uow, probes, codec), codec)
 
-        uow.matches.exclusive()  # concurrent writers must see each other's pointers
-        pairs = match_batch(uow.matches, self._index_key, self._model, probes, open_profile,
-                            self._candidate_limit, self._lone_block_limit)  # fmt: skip
+    def find(self, uow: UnitOfWork, probes: Sequence[Probe],
+             codec: IdentityCodec) -> Findings:  # fmt: skip
+        """The match and possible pairs of ``probes`` (pointers just written in ``uow``)
+        among the pointers committed so far, found without the case-opening lock."""
+        looked = uow.matches.epoch()  # before the lookup: anything later is caught up
+        opener = _profile_opener(codec)
+        batch = ProbeBatch.of(self._index_key, probes, opener)
+        hits, found = uow.matches.shared(batch.keys, self._lone_block_limit)
+        return Findings(batch, looked, self._score(batch, hits, found, opener),
+                        tuple(p.pointer_id for p in probes))  # fmt: skip
+
+    def open(self, uow: UnitOfWork, actor: Actor, findings: Findings,
+             codec: IdentityCodec) -> dict[str, int]:  # fmt: skip
+        """Open the cases of ``findings`` under the case-opening lock, with the pairs that
+        pointers committed since the lookup add; returns the number opened per counterpart
+        state (the state of the other pointer)."""
+        if not findings.written:
+            return {}
+        last = uow.matches.exclusive(findings.written)
+        pairs = self._caught_up(uow, findings, last, _profile_opener(codec))
         best: dict[str, FoundPair] = {}
         for p in pairs:
             key = pair_key(p.probe.pointer_id, p.other.pointer_id)
@@ -116,11 +160,34 @@ class CaseOpener:
                 jurisdictions=frozenset(j for c in new for j in (c.jurisdiction_a,
                                                                  c.jurisdiction_b))))  # fmt: skip
         opened: dict[str, int] = {}
-        written = {p.pointer_id for p in probes}
+        written = set(findings.written)
         for c in new:
             other = c.jurisdiction_b if c.pointer_a in written else c.jurisdiction_a
             opened[other] = opened.get(other, 0) + 1
         return opened
+
+    def _caught_up(self, uow: UnitOfWork, findings: Findings, last: int,
+                   opener: ProfileOpener) -> list[FoundPair]:  # fmt: skip
+        """The lookup's pairs brought up to date under the lock: pointers committed since
+        (epochs after ``looked``) and candidates rewritten since are scored afresh, and
+        deleted ones dropped."""
+        batch, matches = findings.batch, uow.matches
+        recent = matches.since(findings.looked, last)
+        if recent is None:  # more commits since the lookup than are kept: look again
+            hits, found = matches.shared(batch.keys, self._lone_block_limit)
+            return self._score(batch, hits, found, opener)
+        now = matches.versions([p.other.pk for p in findings.pairs])
+        again = set(recent) | {p.other.pk for p in findings.pairs if p.other.pk in now
+                               and now[p.other.pk] != p.other.version}
+        pairs = [p for p in findings.pairs if p.other.pk in now and p.other.pk not in again]
+        if again:
+            hits, found = matches.among(batch.keys, sorted(again), self._lone_block_limit)
+            pairs += self._score(batch, hits, found, opener)
+        return pairs
+
+    def _score(self, batch: ProbeBatch, hits: Sequence[Sequence[int]],
+               found: dict[int, MatchCandidate], opener: ProfileOpener) -> list[FoundPair]:
+        return score_hits(batch, hits, found, self._model, opener, self._candidate_limit)
 
     @staticmethod
     def _case(key: str, fp: str, p: FoundPair, now: datetime) -> CaseRow:

@@ -108,6 +108,27 @@ def profile_fingerprint(profile: MatchProfile) -> str:
     return hashlib.sha256(json.dumps(profile.to_dict(), sort_keys=True).encode()).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class ProbeBatch:
+    """A write's probes ready to look up: those whose identity opened, their profiles and
+    their blocking keys (computed once, for the lookup and for a catch-up after it)."""
+
+    probes: list[Probe]
+    profiles: dict[str, MatchProfile]
+    keys: list[list[int]]
+
+    @classmethod
+    def of(cls, index_key: bytes, probes: Sequence[Probe],
+           open_profile: ProfileOpener) -> ProbeBatch:  # fmt: skip
+        live: dict[str, MatchProfile] = {}
+        for p in probes:
+            profile = p.profile or open_profile(p.identity, p.jurisdiction, p.pointer_id)
+            if profile is not None:
+                live[p.pointer_id] = profile
+        kept = [p for p in probes if p.pointer_id in live]
+        return cls(kept, live, [probe_keys(index_key, live[p.pointer_id]) for p in kept])
+
+
 def match_batch(lookup: MatchLookup, index_key: bytes, model: MatchModel,
                 probes: Sequence[Probe], open_profile: ProfileOpener,
                 candidate_limit: int = 500, lone_block_limit: int = LONE_KEY_BLOCK_LIMIT,
@@ -117,13 +138,18 @@ def match_batch(lookup: MatchLookup, index_key: bytes, model: MatchModel,
     A pointer sharing one key only with a probe is a candidate while that key's block holds
     at most ``lone_block_limit`` pointers (the probe itself among them), as a search counts
     them (``PointerRepository.candidates``)."""
-    profiles: dict[str, MatchProfile | None] = {
-        p.pointer_id: p.profile or open_profile(p.identity, p.jurisdiction, p.pointer_id)
-        for p in probes}  # fmt: skip
-    live = {pid: prof for pid, prof in profiles.items() if prof is not None}
-    live_probes = [p for p in probes if p.pointer_id in live]
-    hits, found = lookup.shared([probe_keys(index_key, live[p.pointer_id])
-                                 for p in live_probes], lone_block_limit)  # fmt: skip
+    batch = ProbeBatch.of(index_key, probes, open_profile)
+    hits, found = lookup.shared(batch.keys, lone_block_limit)
+    return score_hits(batch, hits, found, model, open_profile, candidate_limit, limit)
+
+
+def score_hits(batch: ProbeBatch, hits: Sequence[Sequence[int]],
+               found: dict[int, MatchCandidate], model: MatchModel,
+               open_profile: ProfileOpener, candidate_limit: int = 500,
+               limit: int = MAX_CANDIDATES) -> list[FoundPair]:  # fmt: skip
+    """The match and possible pairs of each probe with its hits (pks into ``found``, aligned
+    with ``batch.probes``), at most ``candidate_limit`` candidates per probe."""
+    live = batch.profiles
     opened: dict[str, MatchProfile | None] = {}
 
     def other_profile(c: MatchCandidate) -> MatchProfile | None:
@@ -140,7 +166,7 @@ def match_batch(lookup: MatchLookup, index_key: bytes, model: MatchModel,
     left: list[int] = []
     right: list[int] = []
     by_id: dict[str, MatchCandidate] = {}
-    for p, pks in zip(live_probes, hits, strict=True):
+    for p, pks in zip(batch.probes, hits, strict=True):
         others = sorted(pk for pk in pks if found[pk].pointer_id != p.pointer_id)
         for pk in others[:candidate_limit]:
             c = found[pk]
@@ -155,7 +181,7 @@ def match_batch(lookup: MatchLookup, index_key: bytes, model: MatchModel,
             right.append(other_ix[c.pointer_id])
     if not left:
         return []
-    by_probe = {p.pointer_id: p for p in probes}
+    by_probe = {p.pointer_id: p for p in batch.probes}
     probe_list = list(probe_ix)
     a = ProfileArrays.of([live[pid] for pid in probe_list])
     # ``levels`` reads the swapped (family-first) reading of the probe side only. Computing it

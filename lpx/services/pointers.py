@@ -68,11 +68,12 @@ class PointerService:
         """Add or update the actor's own pointers, all or nothing, idempotent on record_id.
 
         Batches may arrive concurrently (a loader keeps two in flight): a batch writes its
-        pointers first and only then claims its place in the upload (``progress``) and
-        opens cases, both of which wait for the batch before it to commit. So one batch's
-        validation, sealing and writes overlap the case opening of the one before, and
-        upload order still holds. Two writes racing on one record id meet at its unique
-        key: the loser waits for the winner's commit, then runs again and updates."""
+        pointers and scores their candidates first, and only then claims its place in the
+        upload (``progress``) and opens cases, both of which wait for the batch before it
+        to commit. So one batch's validation, sealing, writes and candidate scoring overlap
+        the case opening of the one before, and upload order still holds. Two writes racing
+        on one record id meet at its unique key: the loser waits for the winner's commit,
+        then runs again and updates."""
         authorize(actor, Permission.POINTER_WRITE, actor.jurisdiction)
         self._check(actor, records)
         try:
@@ -118,12 +119,15 @@ class PointerService:
                     CredentialStatusService.on_pointer_changed(uow.conn, new.pointer_id, new.status)
                     updated += 1
             uow.pointers.add_many(added)
+            # Candidates are looked up and scored before the claim and the case-opening lock,
+            # both of which wait for earlier writers: this is the work that overlaps theirs.
+            found = self.cases.find(uow, probes, self._codec) if self.cases else None
             # A batch of an upload committed before: acknowledged, rolled back, not rewritten.
             if progress is not None and not progress.claim(uow):
                 return BatchResult(0, 0, 0, (), replayed=True)
             # Same transaction: the pointers and the cases they raise commit together.
-            opened = (self.cases.after_write(uow, actor, probes, self._codec)
-                      if self.cases else {})  # fmt: skip
+            opened = (self.cases.open(uow, actor, found, self._codec)
+                      if self.cases and found else {})  # fmt: skip
             self._audit.append(uow.conn, AuditEvent.by(
                 actor, Action.POINTER_WRITE, pointer_ids=tuple(changed),
                 result_count=len(changed)))  # fmt: skip

@@ -11,7 +11,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from lpx.storage import tables as t
 from lpx.storage import workflow_tables as w
@@ -20,8 +31,9 @@ from lpx.storage.repositories import PointerRow, utcnow
 KEY_CHUNK = 4000  # bound parameters per IN list (SQLite allows 32766)
 
 
-# The advisory lock key of case opening ("LPXCASES" as a 64-bit integer).
-CASE_OPENING_LOCK = int.from_bytes(b"LPXCASES", "big", signed=True)
+# Epochs of match_writes kept: a writer whose lookup ran more than this many case-opening
+# commits before it took the lock looks again in full (``MatchLookup.since`` says so).
+EPOCHS_KEPT = 64
 
 
 def _chunks(items: Sequence[Any], size: int = KEY_CHUNK) -> Iterable[Sequence[Any]]:
@@ -55,6 +67,8 @@ class MatchCandidate:
     real_id: bool
     status: str
     identity: str
+    pk: int
+    version: int  # bumped by every rewrite of the pointer (a change or a re-seal)
 
 
 class MatchLookup:
@@ -64,17 +78,115 @@ class MatchLookup:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def exclusive(self) -> None:
-        """Hold the hub's case-opening lock until the transaction ends.
+    def epoch(self) -> int:
+        """The last committed case-opening epoch: read it before looking for candidates, and
+        :meth:`since` names what committed after the look."""
+        e = w.match_epoch.c
+        return int(self.conn.execute(select(func.coalesce(func.max(e.value), 0))).scalar_one())
 
-        Two writers whose pointers are the same person, each looking for candidates before
-        the other commits, would each miss the other's uncommitted rows and no case would
-        open. Taken after a writer's own rows are in and held to commit, the lock makes the
-        second writer look only once the first has committed, so it finds the pair. SQLite
-        needs nothing: its write lock already keeps a second writer out until commit.
+    def exclusive(self, written: Sequence[str]) -> int:
+        """Take the case-opening lock and the next epoch, listing the pointers ``written``
+        (pointer ids) under it; returns the epoch before (the last committed one).
+
+        Two writers whose pointers are the same person, each looking before the other
+        commits, would each miss the other's uncommitted rows. The lock is the row lock of
+        ``match_epoch``, held to commit, so the writer that takes it second looks through
+        :meth:`since` at everything committed after its own look, the first writer's
+        pointers among them. On SQLite the write lock already keeps a second writer out.
         """
+        new = int(self.conn.execute(text(
+            "INSERT INTO match_epoch (id, value) VALUES (1, 1) ON CONFLICT (id) "
+            "DO UPDATE SET value = match_epoch.value + 1 RETURNING value")).scalar_one())
+        p, m = t.pointers.c, w.match_writes
+        if self.conn.dialect.name == "postgresql":  # one array parameter, not IN chunks
+            with self.conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
+                cur.execute("INSERT INTO match_writes (epoch, pointer_pk) SELECT %s, pk "
+                            "FROM pointers WHERE pointer_id = ANY(%s)", (new, sorted(set(written))))
+        else:
+            for chunk in _chunks(sorted(set(written))):
+                self.conn.execute(insert(m).from_select(
+                    ["epoch", "pointer_pk"],
+                    select(literal(new), p.pk).where(p.pointer_id.in_(chunk))))  # fmt: skip
+        self.conn.execute(delete(w.match_writes).where(w.match_writes.c.epoch <= new - EPOCHS_KEPT))
+        return new - 1
+
+    def since(self, looked: int, last: int) -> list[int] | None:
+        """Pks of the pointers written by case-opening writes that committed after epoch
+        ``looked`` and up to ``last``; None when epochs that old are pruned (look again)."""
+        if last - looked >= EPOCHS_KEPT:
+            return None
+        m = w.match_writes.c
+        return sorted({pk for (pk,) in self.conn.execute(
+            select(m.pointer_pk).where(m.epoch > looked, m.epoch <= last))})  # fmt: skip
+
+    def among(self, probes: Sequence[Sequence[int]], pks: Sequence[int], lone: int
+              ) -> tuple[list[list[int]], dict[int, MatchCandidate]]:  # fmt: skip
+        """:meth:`shared` restricted to the pointers ``pks``: their keys are read and matched
+        against the probes' here, so a few recent pointers cost a few statements rather than
+        one index descent per probe key."""
+        hits: list[list[int]] = [[] for _ in probes]
+        if not pks:
+            return hits, {}
+        by_key: dict[int, list[int]] = {}
+        for key, pk in self._keys_of(pks, sorted({k for ks in probes for k in ks})):
+            by_key.setdefault(key, []).append(pk)
+        shared: list[dict[int, list[int]]] = []  # per probe: pointer -> shared keys
+        for ks in probes:
+            mine: dict[int, list[int]] = {}
+            for k in ks:
+                for pk in by_key.get(k, ()):
+                    mine.setdefault(pk, []).append(k)
+            shared.append(mine)
+        lone_keys = sorted({ks[0] for mine in shared for ks in mine.values() if len(ks) == 1})
+        small = {k for k, n in self._block_sizes(lone_keys, lone + 1).items() if n <= lone}
+        for i, mine in enumerate(shared):
+            hits[i] = [pk for pk, ks in mine.items() if len(ks) > 1 or ks[0] in small]
+        return hits, self._pointers(sorted({pk for h in hits for pk in h}))
+
+    def _keys_of(self, pks: Sequence[int], keys: Sequence[int]) -> list[tuple[int, int]]:
+        """The (key, pk) rows of the pointers ``pks`` under any of ``keys``: PostgreSQL
+        filters them itself (a batch's ~20k key rows hold a few hundred shared ones)."""
         if self.conn.dialect.name == "postgresql":
-            self.conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CASE_OPENING_LOCK})")
+            with self.conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
+                cur.execute("SELECT block_key, pointer_pk FROM pointer_blocks "
+                            "WHERE pointer_pk = ANY(%s::bigint[]) "
+                            "AND block_key = ANY(%s::bigint[])", (_array(pks), _array(keys)))
+                return [(int(k), int(pk)) for k, pk in cur.fetchall()]
+        wanted, b = set(keys), t.pointer_blocks.c
+        return [(k, pk) for chunk in _chunks(list(pks))
+                for k, pk in self.conn.execute(select(b.block_key, b.pointer_pk)
+                                               .where(b.pointer_pk.in_(chunk)))
+                if k in wanted]  # fmt: skip
+
+    def versions(self, pks: Sequence[int]) -> dict[int, int]:
+        """The version of each of the pointers ``pks`` now (a deleted one is missing): every
+        rewrite bumps it, so it tells whether a pointer found earlier is still as it was."""
+        p, ids = t.pointers.c, sorted(set(pks))
+        if self.conn.dialect.name == "postgresql":
+            with self.conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
+                cur.execute("SELECT pk, version FROM pointers WHERE pk = ANY(%s::bigint[])",
+                            (_array(ids),))  # fmt: skip
+                rows = cur.fetchall()
+        else:
+            rows = [tuple(r) for chunk in _chunks(ids) for r in self.conn.execute(
+                select(p.pk, p.version).where(p.pk.in_(chunk)))]  # fmt: skip
+        return {int(pk): int(v) for pk, v in rows}
+
+    def _block_sizes(self, keys: Sequence[int], cap: int) -> dict[int, int]:
+        """How many pointers each key's block holds, counted up to ``cap``."""
+        if not keys:
+            return {}
+        if self.conn.dialect.name == "postgresql":
+            with self.conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
+                cur.execute(BLOCK_SIZES_PG, (cap, _array(keys)))
+                return dict(cur.fetchall())
+        b = t.pointer_blocks.c
+        sizes: dict[int, int] = {}
+        for chunk in _chunks(list(keys)):
+            sizes.update((k, int(n)) for k, n in self.conn.execute(
+                select(b.block_key, func.count()).where(b.block_key.in_(chunk))
+                .group_by(b.block_key)))  # fmt: skip
+        return sizes
 
     def shared(self, probes: Sequence[Sequence[int]], lone: int
                ) -> tuple[list[list[int]], dict[int, MatchCandidate]]:  # fmt: skip
@@ -130,16 +242,16 @@ class MatchLookup:
         if self.conn.dialect.name == "postgresql":  # one array parameter, not IN chunks
             with self.conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
                 cur.execute("SELECT pk, pointer_id, jurisdiction, record_id, real_id, status, "
-                            "identity FROM pointers WHERE pk = ANY(%s::bigint[])",
+                            "identity, version FROM pointers WHERE pk = ANY(%s::bigint[])",
                             (_array(pks),))  # fmt: skip
                 rows = cur.fetchall()
         else:
             rows = [tuple(r) for chunk in _chunks(pks) for r in self.conn.execute(
                 select(p.pk, p.pointer_id, p.jurisdiction, p.record_id, p.real_id, p.status,
-                       p.identity).where(p.pk.in_(chunk)))]  # fmt: skip
-        for pk, pointer_id, jurisdiction, record_id, real_id, status, identity in rows:
+                       p.identity, p.version).where(p.pk.in_(chunk)))]  # fmt: skip
+        for pk, pointer_id, jurisdiction, record_id, real_id, status, identity, version in rows:
             found[pk] = MatchCandidate(pointer_id, jurisdiction, record_id, bool(real_id),
-                                       status, identity)  # fmt: skip
+                                       status, identity, pk, version)  # fmt: skip
         return found
 
 
@@ -161,6 +273,15 @@ SELECT probe, pointer_pk FROM (
 ) hits
 GROUP BY probe, pointer_pk
 HAVING count(*) > 1 OR min(block_size) <= %s
+"""
+
+
+# A key's block size, counted no further than the rule needs (a crowded block holds
+# thousands): one index descent per key.
+BLOCK_SIZES_PG = """
+SELECT k, (SELECT count(*) FROM (SELECT 1 FROM pointer_blocks WHERE block_key = k
+                                 LIMIT %s) s)
+FROM unnest(%s::bigint[]) AS k
 """
 
 

@@ -63,6 +63,26 @@ case_events = Table(
     Index("ix_case_events_case_id", "case_id"),
 )
 
+# Case opening's catch-up log (lpx.services.cases). A write looks for its candidates before
+# it takes the case-opening lock, so it can miss pointers that commit in between; under the
+# lock it takes the next epoch (the row of match_epoch, locked to commit) and lists the
+# pointers it wrote in match_writes, so the next writer can find exactly what committed since
+# it looked. Old epochs are pruned: only pointer numbers, never an identity.
+match_epoch = Table(
+    "match_epoch",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("value", BigInteger, nullable=False),
+)
+
+match_writes = Table(
+    "match_writes",
+    metadata,
+    Column("epoch", BigInteger, primary_key=True, autoincrement=False),
+    Column("pointer_pk", PK, primary_key=True, autoincrement=False),
+    sqlite_with_rowid=False,
+)
+
 transfers = Table(
     "transfers",
     metadata,

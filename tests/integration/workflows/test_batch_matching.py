@@ -70,7 +70,7 @@ def _under_keys(uow: UnitOfWork, keys: list[int]
         by_key.setdefault(key, []).append(pk)
     pks = {pk for pks in by_key.values() for pk in pks}
     found = {r.pk: MatchCandidate(r.pointer_id, r.jurisdiction, r.record_id, bool(r.real_id),
-                                  r.status, r.identity)
+                                  r.status, r.identity, r.pk, r.version)
              for r in uow.conn.execute(select(t.pointers).where(p.pk.in_(pks)))}  # fmt: skip
     return by_key, found
 
@@ -140,3 +140,27 @@ def test_batch_scoring_equals_scoring_each_probe_alone(hub: Hub) -> None:
             if with_profile:
                 assert opens[500, 500] == opens[500, 12] > opens[500, 11] == opens[500, 8], opens
                 assert opens[500, 8] >= opens[500, 0], opens
+
+
+def test_lookup_among_recent_pointers_equals_the_full_lookup_restricted_to_them(hub: Hub) -> None:
+    """Case opening's catch-up reads the keys of the pointers committed since its lookup and
+    matches them in Python (``MatchLookup.among``); it must keep exactly the hits the full
+    lookup keeps among those pointers, the lone-key rule at the crowd's block included."""
+    _load(hub, 900)
+    codec, index_key = hub.pointers.codec, hub.settings.index_key()
+    with UnitOfWork(hub.engine) as uow:
+        probes = _probes(uow, codec, with_profile=True)
+        keys = [probe_keys(index_key, p.profile) for p in probes if p.profile is not None]
+        every = uow.conn.execute(select(t.pointers.c.pk).order_by(t.pointers.c.pk)).scalars()
+        pks = list(every)
+        recent = pks[::3] + pks[-12:]  # a third of the pointers, and the crowd
+        for lone in (500, 12, 11, 0):
+            full, _ = uow.matches.shared(keys, lone)
+            got, found = uow.matches.among(keys, recent, lone)
+            want = [sorted(set(h) & set(recent)) for h in full]
+            assert [sorted(h) for h in got] == want
+            assert set(found) == {pk for h in want for pk in h}
+            assert all(found[pk].pk == pk for pk in found)
+        lone_hits = {lone: sum(map(len, uow.matches.among(keys, recent, lone)[0]))
+                     for lone in (12, 11)}  # fmt: skip
+        assert lone_hits[12] > lone_hits[11]  # the boundary is exercised

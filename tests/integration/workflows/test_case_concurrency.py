@@ -1,15 +1,19 @@
 """Two states writing the same person at the same moment still get their duplicate case.
 
-Each write looks for candidates inside its own transaction, so without serializing case
-opening two writers that both insert before either looks would each miss the other's
-uncommitted pointer. The test holds both writers at a barrier after their pointers are in
-and before they look, which is exactly that interleaving.
+A write looks for candidates before it takes the case-opening lock (so a bulk load's
+batches overlap), and cannot see pointers another writer has not yet committed. Under the
+lock it catches up on what committed since its lookup (``MatchLookup.since``); these tests
+hold writers at a barrier at the points where a writer without that catch-up would miss
+the other: both written and neither looked, both looked and neither opened. The catch-up
+also drops a candidate deleted meanwhile and rescores one changed meanwhile.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from helpers import pointer
@@ -19,49 +23,127 @@ from lpx.api.schemas import PointerIn
 from lpx.auth.permissions import Role
 from lpx.auth.policy import Actor
 from lpx.bootstrap import Hub
-from lpx.services.codec import IdentityCodec
-from lpx.services.matching import Probe
+from lpx.services.cases import CaseOpener
+from lpx.storage import workflow_repositories
 from lpx.storage import workflow_tables as w
-from lpx.storage.uow import UnitOfWork
+
+pytestmark = pytest.mark.postgres
 
 
-@pytest.mark.postgres
-def test_two_states_writing_one_person_at_once_open_one_case(
-    hub: Hub, credentials: dict[str, str]
-) -> None:
+@pytest.fixture
+def opener(hub: Hub) -> CaseOpener:
     if hub.engine.dialect.name != "postgresql":
         pytest.skip("SQLite's write lock keeps the second writer out until the first commits")
-    opener = hub.pointers.cases
-    assert opener is not None
+    assert hub.pointers.cases is not None
+    return hub.pointers.cases
+
+
+def _actor(state: str) -> Actor:
+    return Actor(state, "clerk-1", frozenset({Role.RECORDS}), 0)
+
+
+def _write(hub: Hub, state: str, record_id: str, **fields: Any) -> dict[str, int]:
+    record = PointerIn.model_validate(pointer(record_id, **fields)).to_domain(state)
+    return hub.pointers.upsert_batch(_actor(state), [record]).cases_opened
+
+
+def _cases(hub: Hub) -> int:
+    with hub.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(w.cases)).scalar_one()
+
+
+@contextmanager
+def _pause(opener: CaseOpener, step: str, wait: Callable[[], Any]) -> Iterator[None]:
+    """Every writer calls ``wait`` before case opening's ``step`` ("find" or "open")."""
+    real = getattr(opener, step)
+
+    def paused(*args: Any) -> Any:
+        wait()
+        return real(*args)
+
+    setattr(opener, step, paused)
+    try:
+        yield
+    finally:
+        setattr(opener, step, real)
+
+
+def _both_at_once(hub: Hub, opener: CaseOpener, step: str) -> dict[str, dict[str, int]]:
     both_in = threading.Barrier(2, timeout=20)
-    real_after_write = opener.after_write
-
-    def after_write(uow: UnitOfWork, actor: Actor, probes: Sequence[Probe],
-                    codec: IdentityCodec) -> dict[str, int]:  # fmt: skip
-        both_in.wait()  # both states' pointers are written, neither is committed
-        return real_after_write(uow, actor, probes, codec)
-
-    opener.after_write = after_write  # type: ignore[method-assign]
     results: dict[str, dict[str, int]] = {}
     errors: list[BaseException] = []
 
     def write(state: str, record_id: str) -> None:
-        actor = Actor(state, "clerk-1", frozenset({Role.RECORDS}), 0)
-        record = PointerIn.model_validate(pointer(record_id)).to_domain(state)
         try:
-            results[state] = hub.pointers.upsert_batch(actor, [record]).cases_opened
+            results[state] = _write(hub, state, record_id)
         except BaseException as exc:  # the assertion below names it
             errors.append(exc)
 
     threads = [threading.Thread(target=write, args=args) for args in (("CA", "C1"),
                                                                       ("NY", "N1"))]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(30)
+    with _pause(opener, step, both_in.wait):
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(30)
     assert not errors, errors
-    with hub.engine.connect() as conn:
-        cases = conn.execute(select(func.count()).select_from(w.cases)).scalar_one()
-    assert cases == 1
+    return results
+
+
+@pytest.mark.parametrize("step", ["find", "open"])
+def test_two_states_writing_one_person_at_once_open_one_case(
+    hub: Hub, opener: CaseOpener, credentials: dict[str, str], step: str
+) -> None:
+    results = _both_at_once(hub, opener, step)
+    assert _cases(hub) == 1
     # Whichever committed second found the first one's pointer and opened the case.
     assert sorted(results.values(), key=len) == [{}, {"CA": 1} if results["NY"] else {"NY": 1}]
+
+
+def test_a_writer_that_looked_too_long_ago_looks_again_in_full(
+    hub: Hub, opener: CaseOpener, credentials: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one epoch kept, the first writer's list is pruned by the time the second takes
+    the lock: only looking again in full finds the pair."""
+    monkeypatch.setattr(workflow_repositories, "EPOCHS_KEPT", 1)
+    _both_at_once(hub, opener, "open")
+    assert _cases(hub) == 1
+
+
+def _between_find_and_open(hub: Hub, opener: CaseOpener, meanwhile: Callable[[], Any]) -> None:
+    """CA writes the person; after its lookup and before its case opening, ``meanwhile``
+    runs (and commits) in another thread."""
+    done = threading.Event()
+
+    def run_meanwhile() -> None:
+        if not done.is_set():
+            done.set()
+            worker = threading.Thread(target=meanwhile)
+            worker.start()
+            worker.join(20)
+
+    with _pause(opener, "open", run_meanwhile):
+        _write(hub, "CA", "C1")
+
+
+def test_a_candidate_deleted_after_the_lookup_gets_no_case(
+    hub: Hub, opener: CaseOpener, credentials: dict[str, str]
+) -> None:
+    _write(hub, "NY", "N1")
+    _between_find_and_open(hub, opener, lambda: hub.pointers.delete(_actor("NY"), "N1"))
+    assert _cases(hub) == 0
+
+
+@pytest.mark.parametrize(("before", "after", "cases"), [
+    ({}, {"first_name": "Zebulon", "last_name": "Okafor", "dob": "1955-11-30"}, 0),
+    ({"first_name": "Zebulon", "last_name": "Okafor", "dob": "1955-11-30"}, {}, 1),
+])  # fmt: skip
+def test_a_candidate_changed_after_the_lookup_is_scored_as_it_now_is(
+    hub: Hub, opener: CaseOpener, credentials: dict[str, str],
+    before: dict[str, str], after: dict[str, str], cases: int,
+) -> None:  # fmt: skip
+    """NY's pointer turns into someone else (or into CA's person) while CA's write is
+    between its lookup and its case opening: CA's case follows the pointer as it now is."""
+    _write(hub, "NY", "N1", **before)
+    _between_find_and_open(hub, opener, lambda: _write(hub, "NY", "N1", **after))
+    assert _cases(hub) == cases

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ from lpx.auth.permissions import Role
 from lpx.auth.policy import Actor
 from lpx.bootstrap import Hub
 from lpx.domain.records import PointerRecord
+from lpx.services.cases import Findings
 from lpx.services.errors import Conflict
 from lpx.services.uploads import BatchStats
 from lpx.storage import tables as t
@@ -69,17 +70,18 @@ def _hold_first_batch(hub: Hub, release: threading.Event, fail: bool) -> Callabl
     carries on or fails; other batches pass straight through. Returns the undo."""
     opener = hub.pointers.cases
     assert opener is not None
-    real = opener.after_write
+    real = opener.open
 
-    def after_write(uow: Any, actor: Actor, probes: Sequence[Any], codec: Any) -> Any:
+    def open_cases(uow: Any, actor: Actor, findings: Findings, codec: Any) -> Any:
+        probes = findings.batch.probes
         if probes and probes[0].record_id.startswith("A"):
             assert release.wait(20)
             if fail:
                 raise RuntimeError("the first batch fails while the second waits")
-        return real(uow, actor, probes, codec)
+        return real(uow, actor, findings, codec)
 
-    opener.after_write = after_write  # type: ignore[method-assign]
-    return lambda: setattr(opener, "after_write", real)
+    opener.open = open_cases  # type: ignore[method-assign]
+    return lambda: setattr(opener, "open", real)
 
 
 def _two_in_flight(hub: Hub, fail_first: bool) -> dict[str, Any]:

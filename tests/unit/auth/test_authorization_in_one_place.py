@@ -70,6 +70,8 @@ SYSTEM_CALLS: list[str] = sorted(
         "reindex.py: ReindexService.rebuild",
         # inside a transaction a service already authorized
         "cases.py: CaseOpener.after_write",
+        "cases.py: CaseOpener.find",
+        "cases.py: CaseOpener.open",
         "codec.py: IdentityCodec.current_key",
         "codec.py: IdentityCodec.fingerprint_key",
         "codec.py: IdentityCodec.identity",
