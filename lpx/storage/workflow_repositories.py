@@ -128,7 +128,7 @@ class MatchLookup:
         if not pks:
             return hits, {}
         by_key: dict[int, list[int]] = {}
-        for key, pk in self._keys_of(pks, sorted({k for ks in probes for k in ks})):
+        for key, pk in self._keys_of(sorted(set(pks)), sorted({k for ks in probes for k in ks})):
             by_key.setdefault(key, []).append(pk)
         shared: list[dict[int, list[int]]] = []  # per probe: pointer -> shared keys
         for ks in probes:
@@ -148,9 +148,7 @@ class MatchLookup:
         filters them itself (a batch's ~20k key rows hold a few hundred shared ones)."""
         if self.conn.dialect.name == "postgresql":
             with self.conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
-                cur.execute("SELECT block_key, pointer_pk FROM pointer_blocks "
-                            "WHERE pointer_pk = ANY(%s::bigint[]) "
-                            "AND block_key = ANY(%s::bigint[])", (_array(pks), _array(keys)))
+                cur.execute(KEYS_OF_PG, (_array(pks), _array(keys)))
                 return [(int(k), int(pk)) for k, pk in cur.fetchall()]
         wanted, b = set(keys), t.pointer_blocks.c
         return [(k, pk) for chunk in _chunks(list(pks))
@@ -275,6 +273,15 @@ GROUP BY probe, pointer_pk
 HAVING count(*) > 1 OR min(block_size) <= %s
 """
 
+
+# The keys of a few pointers (a catch-up's ~1000), filtered to the probes' keys: one descent
+# of the pointer_pk index per pointer, forced as in SHARED_PG, whatever the statistics say.
+KEYS_OF_PG = """
+SELECT b.block_key, q.pk
+FROM unnest(%s::bigint[]) AS q(pk)
+CROSS JOIN LATERAL (SELECT block_key FROM pointer_blocks WHERE pointer_pk = q.pk OFFSET 0) b
+WHERE b.block_key = ANY(%s::bigint[])
+"""
 
 # A key's block size, counted no further than the rule needs (a crowded block holds
 # thousands): one index descent per key.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from datetime import date
 
+import pytest
 from sqlalchemy import Engine
 
 from lpx.auth.permissions import Role
@@ -22,7 +23,7 @@ from lpx.domain.blocking import pointer_keys
 from lpx.domain.profile import MatchProfile
 from lpx.domain.records import Card, CardType, Identity, PointerRecord, Status
 from lpx.storage.uow import UnitOfWork
-from lpx.storage.workflow_repositories import SHARED_PG, _array
+from lpx.storage.workflow_repositories import BLOCK_SIZES_PG, KEYS_OF_PG, SHARED_PG, _array
 
 FIRST = ("William", "Maria", "James", "Ana", "Robert", "Linda", "Jose", "Mei")
 LAST = ("Garcia", "Smith", "Nguyen", "Johnson", "Lopez", "Kim", "Brown", "Patel")
@@ -81,3 +82,32 @@ def test_batch_lookup_probes_the_index_key_by_key(hub: Hub, engine: Engine) -> N
     assert any("Index" in line and "pointer_blocks" in line for line in plan), text
     assert "Join" not in text, text  # a nested loop: one descent per key
     assert any(line.startswith("Index Cond: (block_key = q.block_key)") for line in plan), text
+
+
+def test_catch_up_reads_recent_pointers_by_their_index(hub: Hub, engine: Engine) -> None:
+    """Case opening's catch-up (``MatchLookup.among``) reads the keys of the few pointers
+    committed since its lookup through the pointer_pk index, and counts a lone key's block
+    through the primary key, never scanning the table."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite reads these with IN lists over its own indexes (checked above)")
+    actor = Actor("CA", "loader", frozenset({Role.RECORDS}), 0)
+    records = _records(600)
+    hub.pointers.cases = None
+    hub.pointers.upsert_batch(actor, records[:300])
+    hub.pointers.upsert_batch(actor, records[300:])
+    keys = _batch_keys(hub, records)
+    with UnitOfWork(engine) as uow:
+        uow.conn.exec_driver_sql("ANALYZE pointers, pointer_blocks")
+        pks = list(uow.conn.exec_driver_sql("SELECT pk FROM pointers").scalars())[:300]
+        [hits], _ = uow.matches.among([keys], pks, 0)
+        assert sorted(hits) == sorted(pks)
+        plans = []
+        with uow.conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
+            for statement, params in ((KEYS_OF_PG, (_array(pks), _array(keys))),
+                                      (BLOCK_SIZES_PG, (3, _array(keys)))):  # fmt: skip
+                cur.execute("EXPLAIN " + statement, params)
+                plans.append("\n".join(r[0].strip() for r in cur.fetchall()))
+    keys_of, sizes = plans
+    assert "Seq Scan" not in keys_of + sizes, plans
+    assert "Index Cond: (pointer_pk = q.pk)" in keys_of, keys_of
+    assert "Index Only Scan using pk_pointer_blocks" in sizes, sizes
