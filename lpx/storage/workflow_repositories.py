@@ -668,6 +668,7 @@ class WithdrawalRepository:
                      w.notification_counters.c.jurisdiction == jurisdiction)
         counts["webhooks"] = self._delete(w.webhooks, w.webhooks.c.jurisdiction == jurisdiction)
         pks = select(t.pointers.c.pk).where(t.pointers.c.jurisdiction == jurisdiction)
+        self._delete(w.match_writes, w.match_writes.c.pointer_pk.in_(pks.scalar_subquery()))
         counts["pointer_blocks"] = self._delete(
             t.pointer_blocks, t.pointer_blocks.c.pointer_pk.in_(pks.scalar_subquery()))
         counts["pointers"] = self._delete(t.pointers, t.pointers.c.jurisdiction == jurisdiction)

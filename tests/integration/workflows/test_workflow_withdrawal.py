@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from helpers import auth, pointer
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lpx.auth.permissions import Role
 from lpx.bootstrap import Hub
@@ -19,6 +19,7 @@ from lpx.keys.provider import KeyDestroyed
 from lpx.keys.ring import wrap_context
 from lpx.services.withdrawal import verify_receipt
 from lpx.storage import tables as t
+from lpx.storage import workflow_tables as w
 from lpx.storage.key_tables import state_data_keys
 from lpx.storage.tables import metadata
 from lpx.storage.workflow_repositories import WithdrawalRepository
@@ -168,7 +169,13 @@ def test_withdrawal_shreds_the_keys_so_a_backup_cannot_be_read(
         p, b = t.pointers.c, t.pointer_blocks.c
         orphans = conn.execute(select(t.pointer_blocks).where(
             b.pointer_pk.not_in(select(p.pk)))).all()  # fmt: skip
+        m = w.match_writes.c  # case opening's list of recent writes names no gone pointer
+        listed = conn.execute(select(func.count()).select_from(w.match_writes)).scalar_one()
+        gone = conn.execute(select(w.match_writes).where(
+            m.pointer_pk.not_in(select(p.pk)))).all()  # fmt: skip
     assert orphans == []
+    assert listed > 0
+    assert gone == []
 
     # Other states: untouched, readable, and told what left their queues.
     assert _backup(hub, "NY") == ny_before
