@@ -40,15 +40,17 @@ from lpx.domain.profile import MatchProfile
 from lpx.keys.provider import KeyDestroyed
 from lpx.services.codec import IdentityCodec, keyed_pair_fingerprint
 from lpx.services.errors import Conflict, InvalidRequest, NotFound
-from lpx.services.matching import FoundPair, Probe, ProbeBatch, ProfileOpener, score_hits
+from lpx.services.matching import (
+    FoundPair,
+    Probe,
+    ProbeBatch,
+    ProfileOpener,
+    match_batch,
+    score_hits,
+)
 from lpx.services.notifications import notify_many
 from lpx.storage.uow import UnitOfWork
-from lpx.storage.workflow_repositories import (
-    CaseEventRow,
-    CaseRow,
-    MatchCandidate,
-    QueuePosition,
-)
+from lpx.storage.workflow_repositories import CaseEventRow, CaseRow, QueuePosition
 
 MAX_LIST = 500
 CURSOR_VERSION = "c1"
@@ -114,11 +116,10 @@ class CaseOpener:
         """The match and possible pairs of ``probes`` (pointers just written in ``uow``)
         among the pointers committed so far, found without the case-opening lock."""
         looked = uow.matches.epoch()  # before the lookup: anything later is caught up
-        opener = _profile_opener(codec)
-        batch = ProbeBatch.of(self._index_key, probes, opener)
-        hits, found = uow.matches.shared(batch.keys, self._lone_block_limit)
-        return Findings(batch, looked, self._score(batch, hits, found, opener),
-                        tuple(p.pointer_id for p in probes))  # fmt: skip
+        batch, pairs = match_batch(uow.matches, self._index_key, self._model, probes,
+                                   _profile_opener(codec), self._candidate_limit,
+                                   self._lone_block_limit)  # fmt: skip
+        return Findings(batch, looked, pairs, tuple(p.pointer_id for p in probes))
 
     def open(self, uow: UnitOfWork, actor: Actor, findings: Findings,
              codec: IdentityCodec) -> dict[str, int]:  # fmt: skip
@@ -175,19 +176,15 @@ class CaseOpener:
         recent = matches.since(findings.looked, last)
         if recent is None:  # more commits since the lookup than are kept: look again
             hits, found = matches.shared(batch.keys, self._lone_block_limit)
-            return self._score(batch, hits, found, opener)
+            return score_hits(batch, hits, found, self._model, opener, self._candidate_limit)
         now = matches.versions([p.other.pk for p in findings.pairs])
         again = set(recent) | {p.other.pk for p in findings.pairs if p.other.pk in now
                                and now[p.other.pk] != p.other.version}
         pairs = [p for p in findings.pairs if p.other.pk in now and p.other.pk not in again]
         if again:
             hits, found = matches.among(batch.keys, sorted(again), self._lone_block_limit)
-            pairs += self._score(batch, hits, found, opener)
+            pairs += score_hits(batch, hits, found, self._model, opener, self._candidate_limit)
         return pairs
-
-    def _score(self, batch: ProbeBatch, hits: Sequence[Sequence[int]],
-               found: dict[int, MatchCandidate], opener: ProfileOpener) -> list[FoundPair]:
-        return score_hits(batch, hits, found, self._model, opener, self._candidate_limit)
 
     @staticmethod
     def _case(key: str, fp: str, p: FoundPair, now: datetime) -> CaseRow:

@@ -132,15 +132,15 @@ class ProbeBatch:
 def match_batch(lookup: MatchLookup, index_key: bytes, model: MatchModel,
                 probes: Sequence[Probe], open_profile: ProfileOpener,
                 candidate_limit: int = 500, lone_block_limit: int = LONE_KEY_BLOCK_LIMIT,
-                limit: int = MAX_CANDIDATES) -> list[FoundPair]:  # fmt: skip
-    """Pairs of (probe, other stored pointer) of class match or possible; never a probe with
-    itself. Pointers of the same batch find each other (they are already in the index).
-    A pointer sharing one key only with a probe is a candidate while that key's block holds
-    at most ``lone_block_limit`` pointers (the probe itself among them), as a search counts
-    them (``PointerRepository.candidates``)."""
+                limit: int = MAX_CANDIDATES) -> tuple[ProbeBatch, list[FoundPair]]:  # fmt: skip
+    """The probes as looked up, and their pairs with other stored pointers of class match
+    or possible; never a probe with itself. Pointers of the same batch find each other
+    (they are already in the index). A pointer sharing one key only with a probe is a
+    candidate while that key's block holds at most ``lone_block_limit`` pointers (the probe
+    itself among them), as a search counts them (``PointerRepository.candidates``)."""
     batch = ProbeBatch.of(index_key, probes, open_profile)
     hits, found = lookup.shared(batch.keys, lone_block_limit)
-    return score_hits(batch, hits, found, model, open_profile, candidate_limit, limit)
+    return batch, score_hits(batch, hits, found, model, open_profile, candidate_limit, limit)
 
 
 def score_hits(batch: ProbeBatch, hits: Sequence[Sequence[int]],

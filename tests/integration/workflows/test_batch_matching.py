@@ -128,7 +128,7 @@ def test_batch_scoring_equals_scoring_each_probe_alone(hub: Hub) -> None:
                         f.scored.match_class, repr(sorted(f.scored.evidence.items())),
                         f.fingerprint)
                        for f in match_batch(uow.matches, index_key, model, probes,
-                                            opener, limit, lone)}  # fmt: skip
+                                            opener, limit, lone)[1]}  # fmt: skip
                 want, candidates = _one_at_a_time(hub, uow, probes, limit, lone)
                 assert got == want
                 if with_profile:  # then only candidates are opened
