@@ -51,13 +51,18 @@ def _batch_keys(hub: Hub, records: list[PointerRecord]) -> list[int]:
     return sorted(stored | misses)
 
 
-def test_batch_lookup_probes_the_index_key_by_key(hub: Hub, engine: Engine) -> None:
+def _stored(hub: Hub) -> tuple[list[PointerRecord], list[int]]:
+    """600 of CA's pointers, written in two batches, and a batch-sized key list for them."""
     actor = Actor("CA", "loader", frozenset({Role.RECORDS}), 0)
     records = _records(600)
     hub.pointers.cases = None
     hub.pointers.upsert_batch(actor, records[:300])
     hub.pointers.upsert_batch(actor, records[300:])
-    keys = _batch_keys(hub, records)
+    return records, _batch_keys(hub, records)
+
+
+def test_batch_lookup_probes_the_index_key_by_key(hub: Hub, engine: Engine) -> None:
+    records, keys = _stored(hub)
     with UnitOfWork(engine) as uow:
         # One probe holding every key: all 600 pointers share two keys or more with it.
         [hits], found = uow.matches.shared([keys], 0)
@@ -90,12 +95,7 @@ def test_catch_up_reads_recent_pointers_by_their_index(hub: Hub, engine: Engine)
     through the primary key, never scanning the table."""
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite reads these with IN lists over its own indexes (checked above)")
-    actor = Actor("CA", "loader", frozenset({Role.RECORDS}), 0)
-    records = _records(600)
-    hub.pointers.cases = None
-    hub.pointers.upsert_batch(actor, records[:300])
-    hub.pointers.upsert_batch(actor, records[300:])
-    keys = _batch_keys(hub, records)
+    _, keys = _stored(hub)
     with UnitOfWork(engine) as uow:
         uow.conn.exec_driver_sql("ANALYZE pointers, pointer_blocks")
         pks = list(uow.conn.exec_driver_sql("SELECT pk FROM pointers").scalars())[:300]
