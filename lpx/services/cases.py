@@ -115,6 +115,8 @@ class CaseOpener:
              codec: IdentityCodec) -> Findings:  # fmt: skip
         """The match and possible pairs of ``probes`` (pointers just written in ``uow``)
         among the pointers committed so far, found without the case-opening lock."""
+        if not probes:  # nothing written (an unchanged batch): nothing to look up
+            return Findings(ProbeBatch([], {}, []), 0, [], ())
         looked = uow.matches.epoch()  # before the lookup: anything later is caught up
         batch, pairs = match_batch(uow.matches, self._index_key, self._model, probes,
                                    _profile_opener(codec), self._candidate_limit,

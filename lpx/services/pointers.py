@@ -127,7 +127,7 @@ class PointerService:
                 return BatchResult(0, 0, 0, (), replayed=True)
             # Same transaction: the pointers and the cases they raise commit together.
             opened = (self.cases.open(uow, actor, found, self._codec)
-                      if self.cases and found else {})  # fmt: skip
+                      if self.cases and found is not None else {})  # fmt: skip
             self._audit.append(uow.conn, AuditEvent.by(
                 actor, Action.POINTER_WRITE, pointer_ids=tuple(changed),
                 result_count=len(changed)))  # fmt: skip

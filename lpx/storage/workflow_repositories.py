@@ -41,6 +41,32 @@ def _chunks(items: Sequence[Any], size: int = KEY_CHUNK) -> Iterable[Sequence[An
         yield items[i : i + size]
 
 
+def _pg_rows(conn: Connection, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """PostgreSQL: one statement on the unit of work's own DBAPI connection, its array
+    parameters bound as one value each rather than as IN lists of thousands."""
+    with conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
+        cur.execute(statement, params)
+        return cur.fetchall() if cur.description else []
+
+
+def _kept(probes: Sequence[Sequence[int]], by_key: dict[int, list[int]],
+          small: set[int]) -> list[list[int]]:  # fmt: skip
+    """The lone-key rule counted in Python: per probe, the pointers (of ``by_key``'s blocks)
+    sharing two of its keys or more, or one key whose block is ``small`` (at most the
+    limit). SHARED_PG applies the same rule in PostgreSQL."""
+    hits: list[list[int]] = []
+    for ks in probes:
+        shared: dict[int, int] = {}
+        lone_ok: set[int] = set()
+        for k in set(ks):
+            for pk in by_key.get(k, ()):
+                shared[pk] = shared.get(pk, 0) + 1
+                if k in small:
+                    lone_ok.add(pk)
+        hits.append([pk for pk, n in shared.items() if n > 1 or pk in lone_ok])
+    return hits
+
+
 def _insert_rows(conn: Connection, table: Any, columns: Sequence[str],
                  rows: Sequence[Sequence[Any]]) -> None:  # fmt: skip
     """Insert many rows in the unit of work's transaction: COPY on PostgreSQL, where a bulk
@@ -99,9 +125,8 @@ class MatchLookup:
             "DO UPDATE SET value = match_epoch.value + 1 RETURNING value")).scalar_one())
         p, m = t.pointers.c, w.match_writes
         if self.conn.dialect.name == "postgresql":  # one array parameter, not IN chunks
-            with self.conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
-                cur.execute("INSERT INTO match_writes (epoch, pointer_pk) SELECT %s, pk "
-                            "FROM pointers WHERE pointer_id = ANY(%s)", (new, sorted(set(written))))
+            _pg_rows(self.conn, "INSERT INTO match_writes (epoch, pointer_pk) SELECT %s, pk "
+                     "FROM pointers WHERE pointer_id = ANY(%s)", (new, sorted(set(written))))
         else:
             for chunk in _chunks(sorted(set(written))):
                 self.conn.execute(insert(m).from_select(
@@ -124,32 +149,21 @@ class MatchLookup:
         """:meth:`shared` restricted to the pointers ``pks``: their keys are read and matched
         against the probes' here, so a few recent pointers cost a few statements rather than
         one index descent per probe key."""
-        hits: list[list[int]] = [[] for _ in probes]
         if not pks:
-            return hits, {}
+            return [[] for _ in probes], {}
         by_key: dict[int, list[int]] = {}
         for key, pk in self._keys_of(sorted(set(pks)), sorted({k for ks in probes for k in ks})):
             by_key.setdefault(key, []).append(pk)
-        shared: list[dict[int, list[int]]] = []  # per probe: pointer -> shared keys
-        for ks in probes:
-            mine: dict[int, list[int]] = {}
-            for k in ks:
-                for pk in by_key.get(k, ()):
-                    mine.setdefault(pk, []).append(k)
-            shared.append(mine)
-        lone_keys = sorted({ks[0] for mine in shared for ks in mine.values() if len(ks) == 1})
-        small = {k for k, n in self._block_sizes(lone_keys, lone + 1).items() if n <= lone}
-        for i, mine in enumerate(shared):
-            hits[i] = [pk for pk, ks in mine.items() if len(ks) > 1 or ks[0] in small]
+        sizes = self._block_sizes(sorted(by_key), lone + 1)
+        hits = _kept(probes, by_key, {k for k, n in sizes.items() if n <= lone})
         return hits, self._pointers(sorted({pk for h in hits for pk in h}))
 
     def _keys_of(self, pks: Sequence[int], keys: Sequence[int]) -> list[tuple[int, int]]:
         """The (key, pk) rows of the pointers ``pks`` under any of ``keys``: PostgreSQL
         filters them itself (a batch's ~20k key rows hold a few hundred shared ones)."""
         if self.conn.dialect.name == "postgresql":
-            with self.conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
-                cur.execute(KEYS_OF_PG, (_array(pks), _array(keys)))
-                return [(int(k), int(pk)) for k, pk in cur.fetchall()]
+            rows = _pg_rows(self.conn, KEYS_OF_PG, (_array(pks), _array(keys)))
+            return [(int(k), int(pk)) for k, pk in rows]
         wanted, b = set(keys), t.pointer_blocks.c
         return [(k, pk) for chunk in _chunks(list(pks))
                 for k, pk in self.conn.execute(select(b.block_key, b.pointer_pk)
@@ -161,10 +175,8 @@ class MatchLookup:
         rewrite bumps it, so it tells whether a pointer found earlier is still as it was."""
         p, ids = t.pointers.c, sorted(set(pks))
         if self.conn.dialect.name == "postgresql":
-            with self.conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
-                cur.execute("SELECT pk, version FROM pointers WHERE pk = ANY(%s::bigint[])",
-                            (_array(ids),))  # fmt: skip
-                rows = cur.fetchall()
+            rows = _pg_rows(self.conn, "SELECT pk, version FROM pointers "
+                            "WHERE pk = ANY(%s::bigint[])", (_array(ids),))  # fmt: skip
         else:
             rows = [tuple(r) for chunk in _chunks(ids) for r in self.conn.execute(
                 select(p.pk, p.version).where(p.pk.in_(chunk)))]  # fmt: skip
@@ -175,9 +187,8 @@ class MatchLookup:
         if not keys:
             return {}
         if self.conn.dialect.name == "postgresql":
-            with self.conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
-                cur.execute(BLOCK_SIZES_PG, (cap, _array(keys)))
-                return dict(cur.fetchall())
+            return {int(k): int(n) for k, n in _pg_rows(self.conn, BLOCK_SIZES_PG,
+                                                        (cap, _array(keys)))}  # fmt: skip
         b = t.pointer_blocks.c
         sizes: dict[int, int] = {}
         for chunk in _chunks(list(keys)):
@@ -207,10 +218,8 @@ class MatchLookup:
         hits: list[list[int]] = [[] for _ in probes]
         if not keys:
             return hits
-        with self.conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
-            cur.execute(SHARED_PG, (_array(keys), _array(owner), lone))
-            for probe, pk in cur.fetchall():
-                hits[probe].append(pk)
+        for probe, pk in _pg_rows(self.conn, SHARED_PG, (_array(keys), _array(owner), lone)):
+            hits[probe].append(pk)
         return hits
 
     def _shared_counted(self, probes: Sequence[Sequence[int]], lone: int) -> list[list[int]]:
@@ -221,28 +230,17 @@ class MatchLookup:
             for key, pk in self.conn.execute(select(b.block_key, b.pointer_pk)
                                              .where(b.block_key.in_(chunk))):  # fmt: skip
                 by_key.setdefault(key, []).append(pk)
-        hits: list[list[int]] = []
-        for ks in probes:
-            shared: dict[int, int] = {}
-            small: set[int] = set()
-            for k in set(ks):
-                block = by_key.get(k, ())
-                if len(block) <= lone:
-                    small.update(block)
-                for pk in block:
-                    shared[pk] = shared.get(pk, 0) + 1
-            hits.append([pk for pk, n in shared.items() if n > 1 or pk in small])
-        return hits
+        return _kept(probes, by_key, {k for k, pks in by_key.items() if len(pks) <= lone})
 
     def _pointers(self, pks: list[int]) -> dict[int, MatchCandidate]:
         p = t.pointers.c
         found: dict[int, MatchCandidate] = {}
+        if not pks:
+            return found
         if self.conn.dialect.name == "postgresql":  # one array parameter, not IN chunks
-            with self.conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
-                cur.execute("SELECT pk, pointer_id, jurisdiction, record_id, real_id, status, "
-                            "identity, version FROM pointers WHERE pk = ANY(%s::bigint[])",
-                            (_array(pks),))  # fmt: skip
-                rows = cur.fetchall()
+            rows = _pg_rows(self.conn, "SELECT pk, pointer_id, jurisdiction, record_id, real_id, "
+                            "status, identity, version FROM pointers "
+                            "WHERE pk = ANY(%s::bigint[])", (_array(pks),))  # fmt: skip
         else:
             rows = [tuple(r) for chunk in _chunks(pks) for r in self.conn.execute(
                 select(p.pk, p.pointer_id, p.jurisdiction, p.record_id, p.real_id, p.status,
@@ -356,11 +354,10 @@ class CaseRepository:
         out: dict[str, list[tuple[str, str]]] = {}
         if self.conn.dialect.name == "postgresql" and pair_keys:
             # One short statement with an array (a load asks for ~400 pairs per batch).
-            with self.conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
-                cur.execute("SELECT pair_key, status, identity_fp FROM cases "
-                            "WHERE pair_key = ANY(%s)", (sorted(set(pair_keys)),))  # fmt: skip
-                for key, status, fp in cur.fetchall():
-                    out.setdefault(key, []).append((status, fp))
+            for key, status, fp in _pg_rows(self.conn, "SELECT pair_key, status, identity_fp "
+                                            "FROM cases WHERE pair_key = ANY(%s)",
+                                            (sorted(set(pair_keys)),)):  # fmt: skip
+                out.setdefault(key, []).append((status, fp))
             return out
         for chunk in _chunks(sorted(set(pair_keys))):
             rows = self.conn.execute(
