@@ -9,7 +9,7 @@ import pytest
 
 from lpx.client.files import COLUMNS, SHAPE_KEY
 from lpx.client.keys import NetworkKeys
-from lpx.client.rows import InvalidRow, RowError, parse_row
+from lpx.client.rows import UNNAMED_JURISDICTION, InvalidRow, RowError, parse_row
 from lpx.client.ssn import ssn_tokens_for
 from lpx.domain.records import MASKED_TOKEN_COUNT
 
@@ -69,7 +69,10 @@ def test_pointer_is_json_and_holds_no_ssn_digits() -> None:
 @pytest.mark.parametrize("no_ssn", ["", "  ", "99999"])
 def test_no_ssn_sends_the_decoy_like_any_token_set(no_ssn: str) -> None:
     pointer = parse_row(2, ROW | {"ssn_last5": no_ssn}, KEYS)
-    decoy = ssn_tokens_for(None, "Ana", "Díaz", date(1990, 2, 3), KEYS)
+    # The stored record's decoy, named as parse_row names it: its keyed digit-slip draw
+    # (ssn.TYPO_RATE) belongs to the record, so the keys of a run cannot make this differ.
+    decoy = ssn_tokens_for(None, "Ana", "Díaz", date(1990, 2, 3), KEYS,
+                           record=f"{UNNAMED_JURISDICTION}/{ROW['record_id']}")  # fmt: skip
     assert pointer["ssn"] == {"full": decoy.full, "masked": list(decoy.masked)}
     real = parse_row(2, ROW, KEYS)["ssn"]
     assert pointer["ssn"] != real
