@@ -235,9 +235,9 @@ def load_file(
     issuance outcome of records issued under the carry protocol: their SSN tokens are made
     by ``issuance_tokens``, so a reload keeps a carried decoy instead of re-deriving it.
     ``in_flight`` batches are sent at once: the hub writes the next batch while it opens
-    the cases of the one before, and commits them in file order. A batch that reached the
-    hub ahead of one it refused (or one still running) is refused as out of order and sent
-    again, with the refused batch's counts, once those before it are settled.
+    the cases of the one before, and commits them in file order (a batch waits at the hub
+    for the one before it). A batch behind one the hub refused is refused as out of order
+    and sent again, with the refused batch's counts, once those before it are settled.
     Raises :class:`LoadAborted` on a fatal error, with the report of what was done before it.
     """
     if not 1 <= batch_size <= MAX_BATCH:

@@ -45,6 +45,7 @@ from lpx.services.matching import (
     Probe,
     ProbeBatch,
     ProfileOpener,
+    best_per_probe,
     match_batch,
     score_hits,
 )
@@ -185,7 +186,8 @@ class CaseOpener:
         pairs = [p for p in findings.pairs if p.other.pk in now and p.other.pk not in again]
         if again:
             hits, found = matches.among(batch.keys, sorted(again), self._lone_block_limit)
-            pairs += score_hits(batch, hits, found, self._model, opener, self._candidate_limit)
+            pairs = best_per_probe(pairs + score_hits(batch, hits, found, self._model, opener,
+                                                      self._candidate_limit))  # fmt: skip
         return pairs
 
     @staticmethod

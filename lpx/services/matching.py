@@ -218,3 +218,16 @@ def score_hits(batch: ProbeBatch, hits: Sequence[Sequence[int]],
             fp = hashlib.sha256("|".join(f for _, f in fps).encode()).hexdigest()
             pairs.append(FoundPair(probe, by_id[s.key], s, fp))
     return pairs
+
+
+def best_per_probe(pairs: Iterable[FoundPair], limit: int = MAX_CANDIDATES) -> list[FoundPair]:
+    """At most ``limit`` pairs per probe, ranked as :func:`score_hits` ranks them: for pairs
+    that come from two scoring passes (a lookup and its catch-up), each capped alone."""
+    by_probe: dict[str, list[FoundPair]] = {}
+    for p in pairs:
+        by_probe.setdefault(p.probe.pointer_id, []).append(p)
+    kept: list[FoundPair] = []
+    for found in by_probe.values():
+        found.sort(key=lambda p: (-p.scored.weight, p.scored.key))
+        kept += found[:limit]
+    return kept

@@ -43,8 +43,14 @@ class BatchProgress(Protocol):
     """Records an upload's batch inside the batch's own transaction (lpx/services/uploads.py),
     so the upload's last committed batch is exactly the last one whose pointers committed."""
 
+    def begin(self, uow: UnitOfWork) -> None:
+        """First in the batch's transaction: mark it in flight, so that a later batch of the
+        upload that reaches its claim first waits for it."""
+        ...
+
     def claim(self, uow: UnitOfWork) -> bool:
-        """Lock the upload; False when this batch was committed before (a replay)."""
+        """Lock the upload (once the batch before has ended); False when this batch was
+        committed before (a replay)."""
         ...
 
     def record(self, uow: UnitOfWork, result: BatchResult) -> None: ...
@@ -90,6 +96,8 @@ class PointerService:
                progress: BatchProgress | None) -> BatchResult:  # fmt: skip
         key = self._codec.current_key(actor.jurisdiction)  # before the unit of work: see ring
         with self._uow() as uow:
+            if progress is not None:
+                progress.begin(uow)
             self._check_policy(records, PolicyRepository(uow.conn).get(actor.jurisdiction))
             existing = uow.pointers.by_records(actor.jurisdiction,
                                                [r.record_id for r in records])  # fmt: skip

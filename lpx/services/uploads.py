@@ -83,8 +83,17 @@ class _Recorder:
         self._stats = stats
         self._row: UploadRow | None = None
 
+    def begin(self, uow: UnitOfWork) -> None:
+        UploadRepository(uow.conn).in_flight(self._jurisdiction, self._upload_id,
+                                             self._stats.seq)  # fmt: skip
+
     def claim(self, uow: UnitOfWork) -> bool:
         repo = UploadRepository(uow.conn)
+        # Two batches in flight: the later one can get here first, while the earlier one
+        # still looks up its candidates. It waits for that one to end rather than find its
+        # rows missing and be refused as out of order.
+        if (start := self._stats.seq - self._stats.rows_read) > 0:
+            repo.after_batch(self._jurisdiction, self._upload_id, start)
         row = repo.lock(self._jurisdiction, self._upload_id, datetime.now(UTC))
         if row is None:
             raise NotFound(f"{self._jurisdiction} has no upload {self._upload_id}.")

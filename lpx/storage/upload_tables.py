@@ -8,6 +8,7 @@ holds counts only: no record ids, no identity fields.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     select,
+    text,
     update,
 )
 
@@ -106,6 +108,13 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _batch_key(jurisdiction: str, upload_id: str, seq: int) -> int:
+    """A batch's advisory-lock number (64 bits of a hash: other uploads never share it)."""
+    digest = hashlib.blake2b(f"upload|{jurisdiction}|{upload_id}|{seq}".encode(),
+                             digest_size=8).digest()  # fmt: skip
+    return int.from_bytes(digest, "big", signed=True)
+
+
 def _row(row: Any) -> UploadRow:
     m = dict(row._mapping)
     m["rejected_reasons"] = json.loads(m["rejected_reasons"])
@@ -155,6 +164,21 @@ class UploadRepository:
         row = self.conn.execute(select(uploads).where(
             uploads.c.jurisdiction == jurisdiction, uploads.c.upload_id == upload_id)).first()
         return _row(row) if row else None
+
+    def in_flight(self, jurisdiction: str, upload_id: str, seq: int) -> None:
+        """Mark the upload's batch ending at row ``seq`` as in flight until this transaction
+        ends (PostgreSQL: an advisory lock on the batch), for :meth:`after_batch`. Nothing
+        on SQLite, whose write lock lets one batch in at a time anyway."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                              {"k": _batch_key(jurisdiction, upload_id, seq)})  # fmt: skip
+
+    def after_batch(self, jurisdiction: str, upload_id: str, seq: int) -> None:
+        """Wait until the upload's batch ending at row ``seq`` is no longer in flight
+        (committed or failed); at once when none is."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"),
+                              {"k": _batch_key(jurisdiction, upload_id, seq)})  # fmt: skip
 
     def lock(self, jurisdiction: str, upload_id: str, now: datetime) -> UploadRow | None:
         """Take the upload's row for the rest of the transaction, by writing to it first: a

@@ -23,6 +23,7 @@ from lpx.api.schemas import PointerIn
 from lpx.auth.permissions import Role
 from lpx.auth.policy import Actor
 from lpx.bootstrap import Hub
+from lpx.domain.linkage import MAX_CANDIDATES
 from lpx.services.cases import CaseOpener
 from lpx.storage import workflow_repositories
 from lpx.storage import workflow_tables as w
@@ -147,3 +148,18 @@ def test_a_candidate_changed_after_the_lookup_is_scored_as_it_now_is(
     _write(hub, "NY", "N1", **before)
     _between_find_and_open(hub, opener, lambda: _write(hub, "NY", "N1", **after))
     assert _cases(hub) == cases
+
+
+def test_a_probe_keeps_its_best_pairs_when_the_catch_up_adds_more(
+    hub: Hub, opener: CaseOpener, credentials: dict[str, str]
+) -> None:
+    """NY holds the person MAX_CANDIDATES times; TX writes the person once more while CA's
+    write is between its lookup and its case opening. The catch-up's pair joins the
+    lookup's, and CA's pointer still opens no more cases than one scoring pass keeps."""
+    for i in range(MAX_CANDIDATES):
+        _write(hub, "NY", f"N{i}")
+    _between_find_and_open(hub, opener, lambda: _write(hub, "TX", "T1"))
+    with hub.engine.connect() as conn:
+        mine = conn.execute(select(func.count()).select_from(w.cases).where(
+            (w.cases.c.record_id_a == "C1") | (w.cases.c.record_id_b == "C1"))).scalar_one()
+    assert mine == MAX_CANDIDATES

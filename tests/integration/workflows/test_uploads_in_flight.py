@@ -2,7 +2,8 @@
 
 The second batch writes its pointers while the first is still opening cases, then waits for
 the first to commit before claiming its place: the upload still advances in file order, and
-when the first fails the second is refused as out of order and leaves nothing behind. Two
+when the first fails the second is refused as out of order and leaves nothing behind. A
+second batch that reaches its claim before the first does waits for it too. Two
 writes racing on one record id end as one pointer, updated, not as a server error.
 """
 
@@ -27,6 +28,7 @@ from lpx.services.errors import Conflict
 from lpx.services.uploads import BatchStats
 from lpx.storage import tables as t
 from lpx.storage.repositories import PointerRepository
+from lpx.storage.upload_tables import UploadRepository
 
 pytestmark = pytest.mark.postgres
 
@@ -134,6 +136,56 @@ def test_when_the_first_fails_the_second_is_refused_and_leaves_nothing(pg_hub: H
     assert "last committed row is 0" in str(out["second"])
     assert out["records"] == []
     assert out["upload"].last_seq == 0
+
+
+def test_a_batch_that_overtakes_the_one_before_it_waits_for_it(
+    pg_hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first batch is held before its claim (in its candidate lookup) until the second
+    has tried to claim the upload: the second lets go of the upload and waits, rather than
+    being refused as out of order, and both commit in file order."""
+    upload, _ = pg_hub.uploads.start(ACTOR, "sha256:" + "cd" * 32 + ":100", "ca.csv")
+    second_tried = threading.Event()
+
+    def noting(step: Callable[..., Any]) -> Callable[..., Any]:
+        def noted(self: UploadRepository, *args: Any) -> Any:
+            if threading.current_thread().name == "second":
+                second_tried.set()
+            return step(self, *args)
+
+        return noted
+
+    opener = pg_hub.pointers.cases
+    assert opener is not None
+    real_find = opener.find
+
+    def find(uow: Any, probes: Any, codec: Any) -> Any:
+        if probes and probes[0].record_id.startswith("A"):
+            assert second_tried.wait(20)
+        return real_find(uow, probes, codec)
+
+    for step in ("after_batch", "lock"):  # whichever the second's claim calls first
+        monkeypatch.setattr(UploadRepository, step, noting(getattr(UploadRepository, step)))
+    monkeypatch.setattr(opener, "find", find)
+    outcome: dict[str, Any] = {}
+
+    def send(records: list[PointerRecord], seq: int) -> None:
+        try:
+            outcome[threading.current_thread().name] = pg_hub.uploads.write_batch(
+                ACTOR, upload.upload_id, BatchStats(seq, 3), records
+            )
+        except Exception as exc:
+            outcome[threading.current_thread().name] = exc
+
+    threads = [threading.Thread(target=send, args=(_records(p, 3), seq), name=name)
+               for name, p, seq in (("first", "A", 3), ("second", "B", 6))]  # fmt: skip
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    assert outcome["first"].added == 3, outcome
+    assert outcome["second"].added == 3, outcome
+    assert pg_hub.uploads.progress(ACTOR, upload.upload_id).last_seq == 6
 
 
 def test_two_writes_racing_on_one_record_id_end_as_one_pointer(

@@ -90,8 +90,10 @@ SYSTEM_CALLS: list[str] = sorted(
         "limits.py: RatePolicy.limits",
         "limits.py: RedisRateLimiter.hit",
         # an upload batch's progress, recorded inside PointerService.upsert_batch's transaction
+        "pointers.py: BatchProgress.begin",
         "pointers.py: BatchProgress.claim",
         "pointers.py: BatchProgress.record",
+        "uploads.py: _Recorder.begin",
         "uploads.py: _Recorder.claim",
         "uploads.py: _Recorder.record",
         "uploads.py: BatchStats.check",
