@@ -40,6 +40,12 @@ class ScoredPair:
     evidence: dict[str, str]
 
 
+def best_first(s: ScoredPair) -> tuple[float, str]:
+    """The one ranking order of scored candidates: heaviest first, then by key, so equal
+    weights rank the same in a search, a batch and a catch-up."""
+    return -s.weight, s.key
+
+
 def compare(a: MatchProfile, swapped_a: NormalizedName, b: MatchProfile) -> dict[str, str]:
     first, last, order = name_levels(a, swapped_a, b)
     dob = compare_dob(a.dob, b.dob)
@@ -80,5 +86,5 @@ def rank(
         if match_class is not None:
             scored.append(ScoredPair(keyed[i][0], round(weight, 3), model.probability(weight),
                                      match_class, evidence(lv, i)))  # fmt: skip
-    scored.sort(key=lambda s: (-s.weight, s.key))
+    scored.sort(key=best_first)
     return scored[:limit]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lpx.domain.blocking import LONE_KEY_BLOCK_LIMIT, KeyHasher, inquiry_keys
-from lpx.domain.linkage import MAX_CANDIDATES, ScoredPair, compare, rank
+from lpx.domain.linkage import MAX_CANDIDATES, ScoredPair, best_first, compare, rank
 from lpx.domain.model import FIELDS, MatchModel
 from lpx.domain.profile import MatchProfile
 from lpx.domain.vectorized import ProfileArrays, evidence, levels, swapped_name, weights
@@ -71,7 +71,7 @@ def rank_few(probe: MatchProfile, candidates: Sequence[tuple[str, MatchProfile]]
         if match_class is not None:
             scored.append(ScoredPair(key, round(weight, 3), model.probability(weight),
                                      match_class, found))  # fmt: skip
-    scored.sort(key=lambda s: (-s.weight, s.key))
+    scored.sort(key=best_first)
     return scored[:limit]
 
 
@@ -211,7 +211,7 @@ def score_hits(batch: ProbeBatch, hits: Sequence[Sequence[int]],
     for pi, scored in sorted(ranked.items()):
         probe = by_probe[probe_list[pi]]
         mine = fingerprint_of(probe.pointer_id, live[probe.pointer_id])
-        scored.sort(key=lambda s: (-s.weight, s.key))
+        scored.sort(key=best_first)
         for s in scored[:limit]:
             theirs = fingerprint_of(s.key, other_profiles[other_ix[s.key]])
             fps = sorted([(probe.pointer_id, mine), (s.key, theirs)])
@@ -221,13 +221,13 @@ def score_hits(batch: ProbeBatch, hits: Sequence[Sequence[int]],
 
 
 def best_per_probe(pairs: Iterable[FoundPair], limit: int = MAX_CANDIDATES) -> list[FoundPair]:
-    """At most ``limit`` pairs per probe, ranked as :func:`score_hits` ranks them: for pairs
+    """At most ``limit`` pairs per probe, best first (as :func:`score_hits` keeps them): for pairs
     that come from two scoring passes (a lookup and its catch-up), each capped alone."""
     by_probe: dict[str, list[FoundPair]] = {}
     for p in pairs:
         by_probe.setdefault(p.probe.pointer_id, []).append(p)
     kept: list[FoundPair] = []
     for found in by_probe.values():
-        found.sort(key=lambda p: (-p.scored.weight, p.scored.key))
+        found.sort(key=lambda p: best_first(p.scored))
         kept += found[:limit]
     return kept

@@ -169,15 +169,16 @@ class UploadRepository:
         """Mark the upload's batch ending at row ``seq`` as in flight until this transaction
         ends (PostgreSQL: an advisory lock on the batch), for :meth:`after_batch`. Nothing
         on SQLite, whose write lock lets one batch in at a time anyway."""
-        if self.conn.dialect.name == "postgresql":
-            self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"),
-                              {"k": _batch_key(jurisdiction, upload_id, seq)})  # fmt: skip
+        self._batch_lock("pg_advisory_xact_lock", jurisdiction, upload_id, seq)
 
     def after_batch(self, jurisdiction: str, upload_id: str, seq: int) -> None:
         """Wait until the upload's batch ending at row ``seq`` is no longer in flight
         (committed or failed); at once when none is."""
+        self._batch_lock("pg_advisory_xact_lock_shared", jurisdiction, upload_id, seq)
+
+    def _batch_lock(self, function: str, jurisdiction: str, upload_id: str, seq: int) -> None:
         if self.conn.dialect.name == "postgresql":
-            self.conn.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"),
+            self.conn.execute(text(f"SELECT {function}(:k)"),
                               {"k": _batch_key(jurisdiction, upload_id, seq)})  # fmt: skip
 
     def lock(self, jurisdiction: str, upload_id: str, now: datetime) -> UploadRow | None:
