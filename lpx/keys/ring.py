@@ -148,7 +148,10 @@ class DataKeyRing:
                         jurisdiction, version, str(uuid.uuid4()), self.provider.name,
                         wrapped, datetime.now(UTC), None,
                     )  # fmt: skip
-                    repo.add(row)
+                    if not first:
+                        repo.add(row)
+                    elif not repo.add_first(row):
+                        continue  # another request's first key committed after the look
                 return row
             except IntegrityError:
                 continue  # another process added this version first: take the next look

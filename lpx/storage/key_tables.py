@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     func,
     insert,
+    literal,
     select,
     update,
 )
@@ -92,10 +93,23 @@ class DataKeyRepository:
         return int(top or 0) + 1
 
     def add(self, row: DataKeyRow) -> None:
-        self.conn.execute(insert(state_data_keys).values(
-            jurisdiction=row.jurisdiction, version=row.version, key_id=row.key_id,
-            provider=row.provider, wrapped_key=row.wrapped_key, created_at=row.created_at,
-        ))  # fmt: skip
+        self.conn.execute(insert(state_data_keys).values(_values(row)))
+
+    def add_first(self, row: DataKeyRow) -> bool:
+        """Add ``row`` unless the state has a live version when the insert runs; False if
+        it had. The check is part of the insert: checked in a statement of its own, another
+        request's first key could commit between the check and the write (read committed)
+        and the state would get two live versions."""
+        values = _values(row)
+        live = select(state_data_keys.c.version).where(
+            state_data_keys.c.jurisdiction == row.jurisdiction,
+            state_data_keys.c.destroyed_at.is_(None))  # fmt: skip
+        columns = [state_data_keys.c[name] for name in values]
+        added = self.conn.execute(insert(state_data_keys).from_select(
+            columns, select(*(literal(v, c.type) for v, c in zip(values.values(), columns,
+                                                                 strict=True)))
+            .where(~live.exists())).returning(state_data_keys.c.version))  # fmt: skip
+        return added.first() is not None
 
     def mark_destroyed(self, jurisdiction: str) -> int:
         result = self.conn.execute(
@@ -105,3 +119,9 @@ class DataKeyRepository:
             .values(wrapped_key=None, destroyed_at=datetime.now(UTC))
         )  # fmt: skip
         return int(result.rowcount)
+
+
+def _values(row: DataKeyRow) -> dict[str, object]:
+    return {"jurisdiction": row.jurisdiction, "version": row.version, "key_id": row.key_id,
+            "provider": row.provider, "wrapped_key": row.wrapped_key,
+            "created_at": row.created_at}  # fmt: skip

@@ -85,3 +85,44 @@ def test_two_first_writes_at_once_make_one_key_version(
         th.join(30)
     assert keys == [1, 1]
     assert [r.version for r in ring.versions("CA")] == [1]
+
+
+def test_a_first_key_made_between_the_look_and_the_write_is_taken(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B looks inside its key creation and finds nothing; A's first key commits before B
+    counts versions, so B would add version 2 beside A's live version 1. Seen as a reload of
+    an unchanged file reporting one batch as updated: it had been sealed under version 1."""
+    b_looked, a_done = threading.Event(), threading.Event()
+    calls = threading.local()
+    real = DataKeyRepository.current
+
+    def current(self: DataKeyRepository, jurisdiction: str) -> DataKeyRow | None:
+        calls.n = getattr(calls, "n", 0) + 1
+        if calls.role == "A" and calls.n == 2:  # A's look inside its key creation
+            b_looked.wait(5)
+        row = real(self, jurisdiction)
+        if calls.role == "B" and calls.n == 2 and row is None:
+            b_looked.set()
+            a_done.wait(5)  # until A has committed its key (a timeout where a lock holds A)
+        return row
+
+    monkeypatch.setattr(DataKeyRepository, "current", current)
+    ring = hub.pointers.codec.ring
+    assert ring is not None
+    ring.invalidate("CA")
+    keys: dict[str, int] = {}
+
+    def make(role: str) -> None:
+        calls.role = role
+        keys[role] = ring.current("CA").version
+        if role == "A":
+            a_done.set()
+
+    threads = [threading.Thread(target=make, args=(role,)) for role in "AB"]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    assert keys == {"A": 1, "B": 1}
+    assert [r.version for r in ring.versions("CA")] == [1]
