@@ -66,31 +66,48 @@ class MatchModel:
     version: str = "default-1"
     tf: dict[str, dict[str, float]] = field(default_factory=dict)  # field -> value -> freq
     tf_floor: dict[str, float] = field(default_factory=dict)  # freq of values not in ``tf``
+    # Bits per level, and per name value of the frequency tables (with the floor's bits),
+    # worked out once here (``dataclasses.replace`` works them out again): scoring asks for
+    # them per pair, and a trained hub's surname table holds tens of thousands of values.
+    _level_bits: dict[str, dict[str, float]] = field(init=False, repr=False, compare=False)
+    _tf_bits: dict[str, tuple[dict[str, float], float]] = field(init=False, repr=False,
+                                                               compare=False)  # fmt: skip
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_level_bits", {
+            f: {lv: math.log2(m / u) for lv, (m, u) in levels.items()}
+            for f, levels in self.mu.items()})  # fmt: skip
+        tf_bits = {}
+        for f, table in self.tf.items():
+            if table:
+                u_exact = self.mu[f]["exact"][1]
+                floor = self.tf_floor[f] if f in self.tf_floor else min(table.values())
+                tf_bits[f] = ({v: math.log2(u_exact / x) for v, x in table.items()},
+                              math.log2(u_exact / floor))  # fmt: skip
+        object.__setattr__(self, "_tf_bits", tf_bits)
 
     def weight(self, field_name: str, level: str) -> float:
         """log2(m/u) for a level; a null level (a field one side lacks) carries no evidence."""
-        levels = self.mu[field_name]
-        if level not in levels:
-            return 0.0
-        m, u = levels[level]
-        return math.log2(m / u)
+        return self._level_bits[field_name].get(level, 0.0)
+
+    def tf_bits(self, field_name: str, value: str) -> float:
+        """Bits to add to the exact level's weight for an agreeing ``value``:
+        log2(u_exact / frequency(value)); zero for a field without a frequency table."""
+        bits = self._tf_bits.get(field_name)
+        return bits[0].get(value, bits[1]) if bits else 0.0
 
     def tf_adjustments(self, field_name: str, values: list[str]) -> NDArray[np.float64]:
-        """Bits to add to the exact level's weight for these agreeing values:
-        log2(u_exact / frequency(value)); zero for a field without a frequency table."""
-        table = self.tf.get(field_name)
-        if not table:
+        """:meth:`tf_bits` of each value."""
+        bits = self._tf_bits.get(field_name)
+        if not bits:
             return np.zeros(len(values))
-        floor = self.tf_floor.get(field_name, min(table.values()))
-        freq = np.array([table.get(v, floor) for v in values], dtype=np.float64)
-        return np.log2(self.mu[field_name]["exact"][1] / freq)
+        table, floor = bits
+        return np.array([table.get(v, floor) for v in values], dtype=np.float64)
 
     def weight_for(self, field_name: str, level: str, value: str) -> float:
         """:meth:`weight`, term-frequency adjusted for an exact name agreeing on ``value``."""
         w = self.weight(field_name, level)
-        if level == "exact" and self.tf.get(field_name):
-            w += float(self.tf_adjustments(field_name, [value])[0])
-        return w
+        return w + self.tf_bits(field_name, value) if level == "exact" else w
 
     @property
     def prior_weight(self) -> float:

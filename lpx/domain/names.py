@@ -159,9 +159,10 @@ def canonical_first(first: str) -> str:
 
 
 def nickname_equivalent(a: str, b: str) -> bool:
-    """True when one name is a recorded nickname or canonical form of the other."""
-    ca, cb = compact(a), compact(b)
-    return bool(ca and cb) and (cb in name_variants(ca) or ca in name_variants(cb))
+    """True when one name is a recorded nickname or canonical form of the other. Both are
+    compact already (as in :class:`NormalizedName`): folding them again here took a third
+    of the time of scoring a small block pair by pair."""
+    return bool(a and b) and (b in name_variants(a) or a in name_variants(b))
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,8 +65,8 @@ def rank_few(probe: MatchProfile, candidates: Sequence[tuple[str, MatchProfile]]
             weight += model.weight(f, found[f])
         if found["name_order"] != "aka":
             for f, value in (("first_name", other.name.first), ("last_name", other.name.last)):
-                if found[f] == "exact" and model.tf.get(f):
-                    weight += float(model.tf_adjustments(f, [value])[0])
+                if found[f] == "exact":
+                    weight += model.tf_bits(f, value)
         match_class = model.classify(weight) if weight >= model.possible_threshold else None
         if match_class is not None:
             scored.append(ScoredPair(key, round(weight, 3), model.probability(weight),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -75,6 +76,20 @@ def test_tf_adjustment_makes_a_rare_name_count_more() -> None:
     # Only the exact level is adjusted, and only fields with a table.
     assert model.weight_for("last_name", "jw_high", "smith") == base.weight("last_name", "jw_high")
     assert model.weight_for("first_name", "exact", "ann") == base.weight("first_name", "exact")
+
+
+def test_a_model_made_by_replace_weighs_with_its_own_tables() -> None:
+    """The bits are worked out when a model is made; training makes its models with
+    ``dataclasses.replace``, which must not carry the old model's bits over."""
+    model = MatchModel(tf={"last_name": {"smith": 0.02}}, tf_floor={"last_name": 0.0001})
+    mu = {**model.mu, "dob": {**model.mu["dob"], "exact": (0.5, 0.25)}}
+    trained = dataclasses.replace(model, mu=mu, tf={"last_name": {"smith": 0.04}})
+    u_exact = model.mu["last_name"]["exact"][1]
+    assert trained.weight("dob", "exact") == 1.0
+    assert trained.tf_bits("last_name", "smith") == math.log2(u_exact / 0.04)
+    assert trained.tf_bits("last_name", "lee") == math.log2(u_exact / 0.0001)
+    assert list(trained.tf_adjustments("last_name", ["smith", "lee"])) == [
+        trained.tf_bits("last_name", "smith"), trained.tf_bits("last_name", "lee")]  # fmt: skip
 
 
 def test_model_json_round_trips_and_reads_format_1() -> None:
