@@ -16,12 +16,17 @@ hub, its keys and files, and a later run with the same two options reuses them:
 
     .venv/bin/python benchmarks/search_scale.py --count 200000
     .venv/bin/python benchmarks/search_scale.py --database lpx_scale_10m --workdir /var/tmp/s10m
+
+``--model`` searches with a trained model (``lpx model train``, say on a million rows of
+the workdir's ``existing.csv``) instead of the built-in one, as a hub that has trained its
+model does: exact names then carry their term-frequency bits.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import random
 import tempfile
 import time
@@ -45,6 +50,7 @@ from sqlalchemy import func, select
 
 from lpx.client.keys import NetworkKeys
 from lpx.client.keys import generate as generate_keys
+from lpx.domain.model import MatchModel
 from lpx.storage import safeguard_tables as st
 from lpx.storage import tables as t
 from lpx.storage.repositories import PointerRepository
@@ -117,6 +123,10 @@ def main() -> None:
                         help="VACUUM ANALYZE a reused hub first (if its seeding was cut short)")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="synth files and hub keys (give it with --database)")  # fmt: skip
+    parser.add_argument("--model", type=Path, default=None,
+                        help="a trained model (lpx model train) to search with instead of "
+                             "the built-in one: its name frequency tables are looked up "
+                             "for every exact name")  # fmt: skip
     args = parser.parse_args()
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="lpx-search-scale-"))
@@ -126,6 +136,9 @@ def main() -> None:
     hub, url, drop = fresh_hub("postgresql", args.postgres_url, work / "hub",
                                "lpx_bench_scale", keep=args.database)  # fmt: skip
     backend = Backend("postgresql", url, hub, drop=drop)
+    if args.model is not None:
+        hub.search.model = MatchModel.from_dict(json.loads(args.model.read_text()))
+    console.print(f"model {hub.search.model.version}")
     try:
         with hub.engine.connect() as conn:
             stored = int(conn.execute(select(func.count()).select_from(t.pointers)).scalar_one())

@@ -35,10 +35,13 @@ def probe_keys(index_key: bytes, profile: MatchProfile) -> list[int]:
     return sorted(_hasher(index_key)(inquiry_keys(profile, dob_free=False)))
 
 
-# Below this many candidates an inquiry is scored pair by pair (``rank_few``): the array
-# engine's fixed cost (~0.4 ms of numpy calls per block) outweighs its ~4 us per pair until
-# about 50 pairs, and a search fetches ~5 candidates on average (benchmarks/search.py).
-SCALAR_BELOW = 32
+# Below this many candidates an inquiry is scored pair by pair (``rank_few``). The array
+# engine costs about 1.4 ms of numpy calls per block whatever its size, plus 11-13 us per
+# pair of building its columns; pair by pair costs 15-20 us a pair. Measured on a 2-core
+# machine, the two crossed between 200 and 250 candidates. A search at 10M pointers fetches
+# 8 on average and rarely over 100 (benchmarks/search_scale.py), so nearly every search
+# goes pair by pair.
+SCALAR_BELOW = 200
 
 
 def score(probe: MatchProfile, rows: Iterable[tuple[str, str]], model: MatchModel,
