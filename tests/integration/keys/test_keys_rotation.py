@@ -104,7 +104,7 @@ def test_a_first_key_made_between_the_look_and_the_write_is_taken(
         row = real(self, jurisdiction)
         if calls.role == "B" and calls.n == 2 and row is None:
             b_looked.set()
-            a_done.wait(5)  # until A has committed its key (a timeout where a lock holds A)
+            a_done.wait(5)  # until A has committed its key
         return row
 
     monkeypatch.setattr(DataKeyRepository, "current", current)
