@@ -100,15 +100,14 @@ class DataKeyRepository:
         it had. The check is part of the insert: checked in a statement of its own, another
         request's first key could commit between the check and the write (read committed)
         and the state would get two live versions."""
+        c = state_data_keys.c
         values = _values(row)
-        live = select(state_data_keys.c.version).where(
-            state_data_keys.c.jurisdiction == row.jurisdiction,
-            state_data_keys.c.destroyed_at.is_(None))  # fmt: skip
-        columns = [state_data_keys.c[name] for name in values]
-        added = self.conn.execute(insert(state_data_keys).from_select(
-            columns, select(*(literal(v, c.type) for v, c in zip(values.values(), columns,
-                                                                 strict=True)))
-            .where(~live.exists())).returning(state_data_keys.c.version))  # fmt: skip
+        live = select(c.version).where(c.jurisdiction == row.jurisdiction,
+                                       c.destroyed_at.is_(None))  # fmt: skip
+        row_unless_live = select(*(literal(v, c[k].type) for k, v in values.items()))
+        added = self.conn.execute(
+            insert(state_data_keys).from_select(list(values), row_unless_live.where(~live.exists()))
+            .returning(c.version))  # fmt: skip
         return added.first() is not None
 
     def mark_destroyed(self, jurisdiction: str) -> int:
