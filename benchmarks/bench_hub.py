@@ -60,6 +60,24 @@ def fresh_hub(backend: str, pg_url: str, data_dir: Path, prefix: str,
     return hub, url, None if keep else drop
 
 
+def clone_database(pg_url: str, template: str, name: str) -> tuple[str, Callable[[], None]]:
+    """A copy of the database ``template`` (a seeded hub kept with ``fresh_hub(keep=...)``)
+    as ``name``, made by PostgreSQL's file copy, far faster than seeding again; returns its
+    URL and what drops it. Nothing may be connected to the template meanwhile."""
+    admin = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1),
+                          isolation_level="AUTOCOMMIT")  # fmt: skip
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return pg_url.rsplit("/", 1)[0] + "/" + name, drop
+
+
 def vacuum_analyze(engine: Engine) -> None:
     """What the server would do soon after a bulk load, done before timing rather than
     during it: statistics for the planner, the visibility map that lets the candidate

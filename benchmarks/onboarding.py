@@ -22,6 +22,10 @@ says so. Target (issue): 1M records onboarded into 5M, duplicates included, in u
 
     .venv/bin/python benchmarks/onboarding.py --existing 200000 --new 50000
     .venv/bin/python benchmarks/onboarding.py      # 5M + 1M, PostgreSQL
+
+Seeding 5M takes about half an hour here. ``--database NAME --workdir DIR`` keeps the files,
+the keys and the seeded hub; a later run with the same options and sizes onboards into a
+fresh copy of that hub (``CREATE DATABASE ... TEMPLATE``) instead of seeding again.
 """
 
 from __future__ import annotations
@@ -46,7 +50,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from bench_hub import blocks_indexed_after, fresh_hub, record_of, vacuum_analyze
+from bench_hub import (
+    blocks_indexed_after,
+    clone_database,
+    fresh_hub,
+    record_of,
+    vacuum_analyze,
+)
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -539,16 +549,33 @@ def scores(found: set[tuple[int, int]], truth: set[tuple[int, int]]) -> tuple[fl
     return (hit / len(found) if found else 0.0, hit / len(truth) if truth else 0.0)
 
 
-def lpx_pairs(hub: Hub, truth: Truth, state: str) -> set[tuple[int, int]]:
+def lpx_pairs(hub: Hub, truth: Truth, state: str) -> dict[tuple[int, int], float]:
+    """The pairs the onboarding opened cases for, with their match weights."""
     with hub.engine.connect() as conn:
         rows = conn.execute(text(
-            "SELECT jurisdiction_a, record_id_a, jurisdiction_b, record_id_b FROM cases "
+            "SELECT jurisdiction_a, record_id_a, jurisdiction_b, record_id_b, weight FROM cases "
             "WHERE jurisdiction_a = :s OR jurisdiction_b = :s"), {"s": state}).all()  # fmt: skip
-    out = set()
-    for ja, ra, jb, rb in rows:
+    out: dict[tuple[int, int], float] = {}
+    for ja, ra, jb, rb, weight in rows:
         x, y = truth.index[(ja, ra)], truth.index[(jb, rb)]
-        out.add((min(x, y), max(x, y)))
+        out[(min(x, y), max(x, y))] = float(weight)
     return out
+
+
+def threshold_sweep(found: dict[tuple[int, int], float], truth: set[tuple[int, int]],
+                    new: int, cutoffs: Sequence[float]) -> Table:  # fmt: skip
+    """What the same onboarding would have opened at higher possible thresholds: the cases
+    are those of the configured threshold cut again (every case records its weight)."""
+    table = Table(title="The same cases at higher possible thresholds (LPX_POSSIBLE_THRESHOLD)")
+    for col in ("threshold (bits)", "cases", "cases per new record", "false cases",
+                "precision", "recall"):  # fmt: skip
+        table.add_column(col, justify="right")
+    for cut in cutoffs:
+        kept = {pair for pair, weight in found.items() if weight >= cut}
+        precision, recall = scores(kept, truth)
+        table.add_row(f"{cut:g}", f"{len(kept):,}", f"{len(kept) / new:.2f}",
+                      f"{len(kept - truth):,}", f"{precision:.4f}", f"{recall:.4f}")
+    return table
 
 
 # --------------------------------------------------------------------------- Splink
@@ -592,6 +619,64 @@ def run_splink(files: Files, truth: Truth, limit: int, work: Path) -> dict[str, 
 # --------------------------------------------------------------------------- report
 
 
+def prepare_data(work: Path, args: argparse.Namespace) -> tuple[Files, NetworkKeys]:
+    """The synth files and the network keys: made afresh, or those an earlier run with the
+    same ``--workdir`` and sizes left there."""
+    work.mkdir(parents=True, exist_ok=True)
+    meta, key_file = work / "onboarding.json", work / "network-keys.json"
+    wanted = {"existing": args.existing, "new": args.new, "state": args.state, "seed": args.seed}
+    if meta.exists() and key_file.exists() and json.loads(meta.read_text())["args"] == wanted:
+        counts = json.loads(meta.read_text())["counts"]
+        files = Files(work / f"{args.state}.csv", work / "existing.csv", work / "truth.csv",
+                      args.state, counts["existing"], counts["new"])  # fmt: skip
+        console.print(f"reusing {files.existing_count:,} existing + {files.new_count:,} "
+                      f"{args.state} records in {work}")  # fmt: skip
+        return files, NetworkKeys.load(key_file)
+    (work / "seeded").unlink(missing_ok=True)  # a hub seeded from other files is not reused
+    keys = generate_keys()
+    t0 = time.perf_counter()
+    files = write_data(work, args.existing, args.new, args.state, args.seed)
+    console.print(f"generated {files.existing_count:,} existing + {files.new_count:,} "
+                  f"{args.state} records in {time.perf_counter() - t0:.0f} s")  # fmt: skip
+    if args.workdir:
+        keys.save(key_file)
+        meta.write_text(json.dumps({"args": wanted, "counts": {
+            "existing": files.existing_count, "new": files.new_count}}))  # fmt: skip
+    return files, keys
+
+
+def seed_timed(hub: Hub, files: Files, keys: NetworkKeys, workers: int) -> None:
+    with Clock(hub) as seeding:
+        seed(hub, files, keys, workers)
+    console.print(f"seeded {files.existing_count:,} pointers: "
+                  f"{seeding.line(files.existing_count)}; through "
+                  "PointerService.upsert_batch with case opening off, "
+                  f"{SEED_BATCH} per batch, {workers} processes (the "
+                  "PostgreSQL CPU of the workers' connections is not counted)")  # fmt: skip
+
+
+def seeded_copy(args: argparse.Namespace, files: Files, keys: NetworkKeys,
+                work: Path) -> tuple[Hub, Callable[[], None]]:  # fmt: skip
+    """A fresh copy of the seeded hub kept in ``--database`` (seeded first if it is new), so
+    each run onboards into the same untouched hub without seeding it again."""
+    hub, _, _ = fresh_hub("postgresql", args.database_url, work / "hub", "lpx_onboarding",
+                          keep=args.database)  # fmt: skip
+    with hub.engine.connect() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM pointers")).scalar_one()
+    if stored == 0:
+        seed_timed(hub, files, keys, args.seed_workers)
+        (work / "seeded").write_text(args.database)
+    elif stored != files.existing_count or not (work / "seeded").exists():
+        raise SystemExit(f"{args.database} holds {stored:,} pointers, not the "
+                         f"{files.existing_count:,} seeded from {work}: drop it")
+    else:
+        console.print(f"copying the seeded hub {args.database} ({stored:,} pointers)")
+    hub.engine.dispose()
+    url, drop = clone_database(args.database_url, args.database, f"{args.database}_run")
+    return build_hub(Settings(database_url=url, data_dir=work / "hub"),
+                     engine=make_engine(url)), drop  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--existing", type=int, default=5_000_000, help="records in the hub")
@@ -609,6 +694,11 @@ def main() -> None:
     parser.add_argument("--seed-workers", type=int, default=2,
                         help="processes seeding the hub (PostgreSQL), each through the service")
     parser.add_argument("--keep", action="store_true", help="keep the hub database")
+    parser.add_argument("--database", default=None,
+                        help="keep the seeded hub in this PostgreSQL database, reuse it if "
+                             "it exists, and onboard into a copy of it (with --workdir)")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="synth files, network keys and hub keys kept for --database")
     parser.add_argument("--in-flight", type=int, default=2,
                         help="batches sent at once, as `lpx load --in-flight` (default 2)")
     parser.add_argument("--hub-processes", type=int, default=2,
@@ -616,36 +706,37 @@ def main() -> None:
                              "(default 2, one per core; 1: threads of this process; "
                              "PostgreSQL only)")
     args = parser.parse_args()
+    if args.database and (args.backend != "postgresql" or args.workdir is None):
+        parser.error("--database keeps a PostgreSQL hub and needs --workdir for its keys")
 
-    keys = generate_keys()
     with tempfile.TemporaryDirectory(prefix="lpx-onboarding-") as tmp:
-        work = Path(tmp)
-        t0 = time.perf_counter()
-        files = write_data(work, args.existing, args.new, args.state, args.seed)
-        console.print(f"generated {files.existing_count:,} existing + {files.new_count:,} "
-                      f"{args.state} records in {time.perf_counter() - t0:.0f} s")  # fmt: skip
-        hub, drop = open_hub(args.backend, args.database_url, work)
+        work = args.workdir or Path(tmp)
+        files, keys = prepare_data(work, args)
+        drop: Callable[[], None] | None
+        if args.database:
+            hub, drop = seeded_copy(args, files, keys, work)
+        else:
+            hub, drop = open_hub(args.backend, args.database_url, work)
         try:
-            with Clock(hub) as seeding:
-                seed(hub, files, keys, args.seed_workers)
-            console.print(f"seeded {files.existing_count:,} pointers: "
-                          f"{seeding.line(files.existing_count)}; through "
-                          "PointerService.upsert_batch with case opening off, "
-                          f"{SEED_BATCH} per batch, {args.seed_workers} processes (the "
-                          "PostgreSQL CPU of the workers' connections is not counted)")  # fmt: skip
+            if not args.database:
+                seed_timed(hub, files, keys, args.seed_workers)
             base_mb = _peak_mb()
             processes = args.hub_processes if args.backend == "postgresql" else 1
             report = onboard(hub, files, keys, args.in_flight, processes)
             lpx_mb = _peak_mb()
             truth = read_truth(files)
-            lpx_p, lpx_r = scores(lpx_pairs(hub, truth, args.state),
-                                  truth.pairs(len(truth.person)))  # fmt: skip
+            found, true_pairs = lpx_pairs(hub, truth, args.state), truth.pairs(len(truth.person))
+            lpx_p, lpx_r = scores(set(found), true_pairs)
+            cut = hub.settings.possible_threshold
+            sweep = threshold_sweep(found, true_pairs, files.new_count,
+                                    [cut, *range(int(cut) + 2, int(cut) + 11, 2)])  # fmt: skip
         finally:
             if drop and not args.keep:
                 hub.engine.dispose()
                 drop()
         splink = None if args.skip_splink else run_splink(files, truth, args.splink_max, work)
     _print(args, files, report, (lpx_p, lpx_r), (base_mb, lpx_mb), splink)
+    console.print(sweep)
 
 
 def _print(args: argparse.Namespace, files: Files, r: Onboarding, acc: tuple[float, float],

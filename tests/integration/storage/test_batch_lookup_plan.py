@@ -10,11 +10,12 @@ keys as a sequential scan; as a join on the key array, as a hash join over the w
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from datetime import date
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from lpx.auth.permissions import Role
 from lpx.auth.policy import Actor
@@ -22,6 +23,7 @@ from lpx.bootstrap import Hub
 from lpx.domain.blocking import pointer_keys
 from lpx.domain.profile import MatchProfile
 from lpx.domain.records import Card, CardType, Identity, PointerRecord, Status
+from lpx.storage.repositories import _BY_RECORDS_PG
 from lpx.storage.uow import UnitOfWork
 from lpx.storage.workflow_repositories import BLOCK_SIZES_PG, KEYS_OF_PG, SHARED_PG, _array
 
@@ -111,3 +113,28 @@ def test_catch_up_reads_recent_pointers_by_their_index(hub: Hub, engine: Engine)
     assert "Seq Scan" not in keys_of + sizes, plans
     assert "Index Cond: (pointer_pk = q.pk)" in keys_of, keys_of
     assert "Index Only Scan using pk_pointer_blocks" in sizes, sizes
+
+
+def test_a_new_states_record_ids_are_looked_up_one_by_one(hub: Hub, engine: Engine) -> None:
+    """A state's first upload writes into a table whose statistics know none of its rows:
+    the batch's record ids must still each be one descent of the (jurisdiction, record_id)
+    key, not a filter over every pointer the state's earlier batches wrote."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's IN list is a search of its unique index either way")
+    _stored(hub)  # CA's pointers
+    ny = Actor("NY", "loader", frozenset({Role.RECORDS}), 0)
+    records = [dataclasses.replace(r, jurisdiction="NY") for r in _records(600)]
+    with UnitOfWork(engine) as uow:
+        uow.conn.exec_driver_sql("ANALYZE pointers")  # NY holds nothing yet
+        uow.commit()
+    hub.pointers.upsert_batch(ny, records[:300])  # written after the statistics
+    wanted = [r.record_id for r in records[250:]]  # 50 stored, 300 not yet
+    with UnitOfWork(engine) as uow:
+        found = uow.pointers.by_records("NY", wanted)
+        assert sorted(found) == wanted[:50]
+        assert {p.jurisdiction for p in found.values()} == {"NY"}
+        plan = "\n".join(r[0].strip() for r in uow.conn.execute(
+            text("EXPLAIN " + _BY_RECORDS_PG.element.text), {"ids": wanted, "j": "NY"}))
+    assert "Seq Scan" not in plan, plan
+    assert "(record_id)::text = q.record_id" in plan, plan
+    assert "ANY" not in plan, plan
