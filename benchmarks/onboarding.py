@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import functools
 import json
 import multiprocessing
@@ -47,13 +48,14 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 from bench_hub import (
     blocks_indexed_after,
     clone_database,
     fresh_hub,
+    prewarm,
     record_of,
     vacuum_analyze,
 )
@@ -191,9 +193,11 @@ def write_data(work: Path, existing: int, new: int, new_state: str, seed: int) -
     other records). Generation is person by person, so a mover's cards stay together."""
     files = Files(work / f"{new_state}.csv", work / "existing.csv", work / "truth.csv", new_state)
     stream = generate(10 * (existing + new) + 1000, DEFAULT_STATES, seed)
-    opened = {"newline": "", "encoding": "utf-8"}
-    with files.new.open("w", **opened) as fn, files.existing.open("w", **opened) as fe, \
-            files.truth.open("w", **opened) as ft, _progress() as bar:  # fmt: skip
+    def opened(path: Path) -> TextIO:
+        return path.open("w", newline="", encoding="utf-8")
+
+    with opened(files.new) as fn, opened(files.existing) as fe, opened(files.truth) as ft, \
+            _progress() as bar:  # fmt: skip
         wn = csv.DictWriter(fn, COLUMNS)
         we = csv.DictWriter(fe, ("state", *COLUMNS))
         wt = csv.writer(ft)
@@ -489,7 +493,7 @@ def _send(pool: Executor, report: Onboarding, files: Files, keys: NetworkKeys,
             args = (files.new_state, upload_id, BatchStats(seq, batch.rows,
                                                            rejected=batch.rejected),
                     batch.pointers)  # fmt: skip
-            again = functools.partial(_resend, pool, args)
+            again: Callable[[], _Written] = functools.partial(_resend, pool, args)
             pending.append((pool.submit(_write_batch, *args), again, batch.rows))
             while len(pending) >= in_flight:
                 future, again, rows = pending.popleft()
@@ -509,10 +513,12 @@ def _send(pool: Executor, report: Onboarding, files: Files, keys: NetworkKeys,
 class Truth:
     index: dict[tuple[str, str], int]  # (state, record_id) -> row in new + existing order
     person: np.ndarray[Any, Any]  # person code per row
-    new_rows: int
+    new_rows: int  # the new file's rows onboarded (its first; all but with --stop-after)
+    all_new: int  # the new file's rows: those after ``new_rows`` were never sent
 
     def pairs(self, limit_rows: int) -> set[tuple[int, int]]:
-        """Same-person pairs among the first ``limit_rows`` rows with a new record in them."""
+        """Same-person pairs among the first ``limit_rows`` rows with an onboarded new
+        record in them (and no new record that was not)."""
         by_person: dict[int, list[int]] = {}
         new_people = set(self.person[: self.new_rows].tolist())
         for i in range(limit_rows):
@@ -523,7 +529,7 @@ class Truth:
         for rows in by_person.values():
             for x in rows:
                 for y in rows:
-                    if x < y and x < self.new_rows:
+                    if x < y and x < self.new_rows and not self.new_rows <= y < self.all_new:
                         out.add((x, y))
         return out
 
@@ -541,7 +547,9 @@ def read_truth(files: Files) -> Truth:
                 if kind == wanted:
                     index[(state, record_id)] = len(index)
                     person.append(codes.setdefault(who, len(codes)))
-    return Truth(index, np.array(person, dtype=np.int64), files.new_count)
+        if wanted == "new":
+            new = len(index)
+    return Truth(index, np.array(person, dtype=np.int64), files.new_count, new)
 
 
 def scores(found: set[tuple[int, int]], truth: set[tuple[int, int]]) -> tuple[float, float]:
@@ -619,6 +627,20 @@ def run_splink(files: Files, truth: Truth, limit: int, work: Path) -> dict[str, 
 # --------------------------------------------------------------------------- report
 
 
+def first_rows(files: Files, rows: int, work: Path) -> Files:
+    """The new file cut to its first ``rows`` (``--stop-after``): a shorter run into the
+    same seeded hub, its accuracy scored on the pairs of the rows sent."""
+    cut = work / f"{files.new_state}-first-{rows}.csv"
+    with files.new.open(newline="", encoding="utf-8") as src, \
+            cut.open("w", newline="", encoding="utf-8") as dst:  # fmt: skip
+        writer = csv.writer(dst)
+        for i, row in enumerate(csv.reader(src)):
+            if i > rows:
+                break
+            writer.writerow(row)
+    return dataclasses.replace(files, new=cut, new_count=rows)
+
+
 def prepare_data(work: Path, args: argparse.Namespace) -> tuple[Files, NetworkKeys]:
     """The synth files and the network keys: made afresh, or those an earlier run with the
     same ``--workdir`` and sizes left there."""
@@ -673,8 +695,10 @@ def seeded_copy(args: argparse.Namespace, files: Files, keys: NetworkKeys,
         console.print(f"copying the seeded hub {args.database} ({stored:,} pointers)")
     hub.engine.dispose()
     url, drop = clone_database(args.database_url, args.database, f"{args.database}_run")
-    return build_hub(Settings(database_url=url, data_dir=work / "hub"),
-                     engine=make_engine(url)), drop  # fmt: skip
+    engine = make_engine(url)
+    with console.status("prewarming the copy (OS cache, then its indexes in shared buffers)"):
+        prewarm(engine)
+    return build_hub(Settings(database_url=url, data_dir=work / "hub"), engine=engine), drop
 
 
 def main() -> None:
@@ -699,6 +723,8 @@ def main() -> None:
                              "it exists, and onboard into a copy of it (with --workdir)")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="synth files, network keys and hub keys kept for --database")
+    parser.add_argument("--stop-after", type=int, default=0,
+                        help="onboard only the new file's first ROWS (a quicker run; no Splink)")
     parser.add_argument("--in-flight", type=int, default=2,
                         help="batches sent at once, as `lpx load --in-flight` (default 2)")
     parser.add_argument("--hub-processes", type=int, default=2,
@@ -708,10 +734,14 @@ def main() -> None:
     args = parser.parse_args()
     if args.database and (args.backend != "postgresql" or args.workdir is None):
         parser.error("--database keeps a PostgreSQL hub and needs --workdir for its keys")
+    if args.stop_after and not args.skip_splink:
+        parser.error("--stop-after scores LPX alone: add --skip-splink")
 
     with tempfile.TemporaryDirectory(prefix="lpx-onboarding-") as tmp:
         work = args.workdir or Path(tmp)
         files, keys = prepare_data(work, args)
+        if 0 < args.stop_after < files.new_count:
+            files = first_rows(files, args.stop_after, work)
         drop: Callable[[], None] | None
         if args.database:
             hub, drop = seeded_copy(args, files, keys, work)

@@ -33,8 +33,13 @@ def make_engine(url: str) -> Engine:
     # Custom plans per execution: a plan cached while a table was small would otherwise
     # keep scanning it once it holds millions of rows. psycopg prepares no statements, and
     # the server plans each run of its own cached statements (foreign-key checks) afresh.
+    # No JIT: case opening's batch statements (tens of thousands of index descents) are
+    # costed far above its threshold, and compiling them took ~30 ms of a 250 ms lookup
+    # that it never made faster (measured on 1M pointers); nothing the hub runs is a long
+    # analytic query that JIT is for.
     engine = create_engine(url, pool_size=10, max_overflow=10, connect_args={
-        "prepare_threshold": None, "options": "-c plan_cache_mode=force_custom_plan"})
+        "prepare_threshold": None,
+        "options": "-c plan_cache_mode=force_custom_plan -c jit=off"})  # fmt: skip
     event.listen(engine, "checkout", _pg_alive)
     pipeline.watch_deferred(engine)
     return engine

@@ -30,3 +30,15 @@ def test_a_connection_the_server_ended_is_replaced(engine: Engine) -> None:
             assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() != pid
     finally:
         pooled.dispose()
+
+
+def test_hub_connections_plan_each_statement_and_never_compile_it(engine: Engine) -> None:
+    """Every statement planned for its own parameters (a plan cached on a small table
+    would keep scanning it once it is large), and none JIT-compiled: case opening's batch
+    lookups are costed far above the JIT threshold, and compiling them cost a tenth of the
+    lookup for nothing (lpx/storage/db.py)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("settings of PostgreSQL's planner")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
+        assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
