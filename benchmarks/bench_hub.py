@@ -32,8 +32,7 @@ def fresh_hub(backend: str, pg_url: str, data_dir: Path, prefix: str,
     if backend == "sqlite":
         url = f"sqlite:///{data_dir / 'hub.db'}"
     else:
-        admin = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1),
-                              isolation_level="AUTOCOMMIT")  # fmt: skip
+        admin = _admin(pg_url)
         db = keep or f"{prefix}_{os.getpid()}"
         url = pg_url.rsplit("/", 1)[0] + "/" + db
         with admin.connect() as conn:
@@ -47,12 +46,7 @@ def fresh_hub(backend: str, pg_url: str, data_dir: Path, prefix: str,
                 return hub, url, None
             conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{db}"'))
-
-        def drop() -> None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
-            admin.dispose()
-
+        drop = _dropper(admin, db)
     hub = build_hub(Settings(database_url=url, data_dir=data_dir), engine=make_engine(url))
     migrate(hub.engine)
     for code in DEFAULT_STATES:
@@ -64,18 +58,25 @@ def clone_database(pg_url: str, template: str, name: str) -> tuple[str, Callable
     """A copy of the database ``template`` (a seeded hub kept with ``fresh_hub(keep=...)``)
     as ``name``, made by PostgreSQL's file copy, far faster than seeding again; returns its
     URL and what drops it. Nothing may be connected to the template meanwhile."""
-    admin = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1),
-                          isolation_level="AUTOCOMMIT")  # fmt: skip
+    admin = _admin(pg_url)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    return pg_url.rsplit("/", 1)[0] + "/" + name, _dropper(admin, name)
 
+
+def _admin(pg_url: str) -> Engine:
+    return create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1),
+                         isolation_level="AUTOCOMMIT")  # fmt: skip
+
+
+def _dropper(admin: Engine, name: str) -> Callable[[], None]:
     def drop() -> None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
-    return pg_url.rsplit("/", 1)[0] + "/" + name, drop
+    return drop
 
 
 def prewarm(engine: Engine) -> None:
