@@ -23,9 +23,11 @@ says so. Target (issue): 1M records onboarded into 5M, duplicates included, in u
     .venv/bin/python benchmarks/onboarding.py --existing 200000 --new 50000
     .venv/bin/python benchmarks/onboarding.py      # 5M + 1M, PostgreSQL
 
-Seeding 5M takes about half an hour here. ``--database NAME --workdir DIR`` keeps the files,
+Seeding 5M takes about 15 minutes here. ``--database NAME --workdir DIR`` keeps the files,
 the keys and the seeded hub; a later run with the same options and sizes onboards into a
-fresh copy of that hub (``CREATE DATABASE ... TEMPLATE``) instead of seeding again.
+fresh copy of that hub (``CREATE DATABASE ... TEMPLATE``, prewarmed as a running hub would
+be) instead of seeding again; ``--stop-after ROWS`` onboards only the first rows. The run
+ends with the same cases cut again at higher possible thresholds.
 """
 
 from __future__ import annotations
