@@ -84,6 +84,7 @@ from lpx.client.loader import fingerprint
 from lpx.client.rows import InvalidRow, parse_row
 from lpx.config import Settings
 from lpx.domain.records import PointerRecord
+from lpx.evaluation.metrics import sweep
 from lpx.services.errors import Conflict
 from lpx.services.pointers import BatchResult
 from lpx.services.uploads import BatchStats
@@ -575,16 +576,17 @@ def lpx_pairs(hub: Hub, truth: Truth, state: str) -> dict[tuple[int, int], float
 def threshold_sweep(found: dict[tuple[int, int], float], truth: set[tuple[int, int]],
                     new: int, cutoffs: Sequence[float]) -> Table:  # fmt: skip
     """What the same onboarding would have opened at higher possible thresholds: the cases
-    are those of the configured threshold cut again (every case records its weight)."""
+    are those of the configured threshold cut again (every case records its weight), counted
+    as ``lpx eval --sweep`` counts them."""
+    weights = np.fromiter(found.values(), dtype=np.float64, count=len(found))
+    is_true = np.fromiter((pair in truth for pair in found), dtype=np.bool_, count=len(found))
     table = Table(title="The same cases at higher possible thresholds (LPX_POSSIBLE_THRESHOLD)")
     for col in ("threshold (bits)", "cases", "cases per new record", "false cases",
                 "precision", "recall"):  # fmt: skip
         table.add_column(col, justify="right")
-    for cut in cutoffs:
-        kept = {pair for pair, weight in found.items() if weight >= cut}
-        precision, recall = scores(kept, truth)
-        table.add_row(f"{cut:g}", f"{len(kept):,}", f"{len(kept) / new:.2f}",
-                      f"{len(kept - truth):,}", f"{precision:.4f}", f"{recall:.4f}")
+    for m in sweep(weights, is_true, len(truth), cutoffs):
+        table.add_row(f"{m.threshold:g}", f"{m.tp + m.fp:,}", f"{(m.tp + m.fp) / new:.2f}",
+                      f"{m.fp:,}", f"{m.precision:.4f}", f"{m.recall:.4f}")
     return table
 
 
@@ -649,8 +651,9 @@ def prepare_data(work: Path, args: argparse.Namespace) -> tuple[Files, NetworkKe
     work.mkdir(parents=True, exist_ok=True)
     meta, key_file = work / "onboarding.json", work / "network-keys.json"
     wanted = {"existing": args.existing, "new": args.new, "state": args.state, "seed": args.seed}
-    if meta.exists() and key_file.exists() and json.loads(meta.read_text())["args"] == wanted:
-        counts = json.loads(meta.read_text())["counts"]
+    kept = json.loads(meta.read_text()) if meta.exists() and key_file.exists() else {}
+    if kept.get("args") == wanted:
+        counts = kept["counts"]
         files = Files(work / f"{args.state}.csv", work / "existing.csv", work / "truth.csv",
                       args.state, counts["existing"], counts["new"])  # fmt: skip
         console.print(f"reusing {files.existing_count:,} existing + {files.new_count:,} "
@@ -760,7 +763,7 @@ def main() -> None:
             found, true_pairs = lpx_pairs(hub, truth, args.state), truth.pairs(len(truth.person))
             lpx_p, lpx_r = scores(set(found), true_pairs)
             cut = hub.settings.possible_threshold
-            sweep = threshold_sweep(found, true_pairs, files.new_count,
+            cuts = threshold_sweep(found, true_pairs, files.new_count,
                                     [cut, *range(int(cut) + 2, int(cut) + 11, 2)])  # fmt: skip
         finally:
             if drop and not args.keep:
@@ -768,7 +771,7 @@ def main() -> None:
                 drop()
         splink = None if args.skip_splink else run_splink(files, truth, args.splink_max, work)
     _print(args, files, report, (lpx_p, lpx_r), (base_mb, lpx_mb), splink)
-    console.print(sweep)
+    console.print(cuts)
 
 
 def _print(args: argparse.Namespace, files: Files, r: Onboarding, acc: tuple[float, float],
