@@ -196,6 +196,7 @@ def write_data(work: Path, existing: int, new: int, new_state: str, seed: int) -
     other records). Generation is person by person, so a mover's cards stay together."""
     files = Files(work / f"{new_state}.csv", work / "existing.csv", work / "truth.csv", new_state)
     stream = generate(10 * (existing + new) + 1000, DEFAULT_STATES, seed)
+
     def opened(path: Path) -> TextIO:
         return path.open("w", newline="", encoding="utf-8")
 
