@@ -38,7 +38,7 @@ def test_hub_connections_plan_each_statement_and_never_compile_it(engine: Engine
     lookups are costed far above the JIT threshold, and compiling them cost a tenth of the
     lookup for nothing (lpx/storage/db.py)."""
     if engine.dialect.name != "postgresql":
-        pytest.skip("settings of PostgreSQL's planner")
+        pytest.skip("SQLite has no JIT and no plan cache mode to set")
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
         assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
