@@ -49,7 +49,7 @@ from lpx.services.matching import (
     match_batch,
     score_hits,
 )
-from lpx.services.notifications import notify_many
+from lpx.services.notifications import encode, notify_many
 from lpx.storage.uow import UnitOfWork
 from lpx.storage.workflow_repositories import CaseEventRow, CaseRow, QueuePosition
 
@@ -205,15 +205,15 @@ class CaseOpener:
 
     @staticmethod
     def _notify(uow: UnitOfWork, cases: Sequence[CaseRow]) -> None:
-        per_state: dict[str, list[tuple[str, str, dict[str, object]]]] = {}
+        per_state: dict[str, list[tuple[str, str, str]]] = {}
         for c in cases:
-            detail = {"case_id": c.case_id, "status": c.status,
-                      "real_id_conflict": c.real_id_conflict,
-                      "jurisdictions": sorted({c.jurisdiction_a, c.jurisdiction_b})}
-            for j in {c.jurisdiction_a, c.jurisdiction_b}:
-                per_state.setdefault(j, []).append(("case.opened", c.case_id, detail))
+            states = sorted({c.jurisdiction_a, c.jurisdiction_b})
+            body = encode({"case_id": c.case_id, "status": c.status,
+                           "real_id_conflict": c.real_id_conflict, "jurisdictions": states})
+            for j in states:
+                per_state.setdefault(j, []).append(("case.opened", c.case_id, body))
         for j, items in sorted(per_state.items()):
-            notify_many(uow, j, items)
+            uow.notifications.add_many(j, items)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from pydantic_core import from_json
+
 from lpx.domain.profile import MatchProfile
 from lpx.domain.records import MASKED_TOKEN_COUNT, Identity, PointerRecord, Sex, SsnTokens
 from lpx.keys.envelope import DataKey, is_sealed, key_version, open_sealed, seal
@@ -33,7 +35,17 @@ class SealedDocument(Exception):
 
 
 def identity_document(identity: Identity, profile: MatchProfile) -> str:
-    """The plaintext JSON document; :meth:`IdentityCodec.seal` encrypts it for storage."""
+    """The plaintext JSON document; :meth:`IdentityCodec.seal` encrypts it for storage.
+
+    The profile's SSN tokens and birth date repeat the identity's, so the profile leaves
+    them out when they are the same (readers take them from the identity): they were a
+    third of the document, and every lookup fetches and opens each candidate's document."""
+    ssn = [identity.ssn.full, *identity.ssn.masked] if identity.ssn else None
+    shared = profile.to_dict()
+    if shared["s"] == (ssn or [""]):
+        del shared["s"]
+    if shared["d"] == identity.dob.isoformat():
+        del shared["d"]
     doc: dict[str, Any] = {
         "first_name": identity.first_name,
         "middle_name": identity.middle_name,
@@ -42,10 +54,21 @@ def identity_document(identity: Identity, profile: MatchProfile) -> str:
         "aka_names": list(identity.aka_names),
         "dob": identity.dob.isoformat(),
         "sex": identity.sex.value if identity.sex else None,
-        "ssn": [identity.ssn.full, *identity.ssn.masked] if identity.ssn else None,
-        "profile": profile.to_dict(),
+        "ssn": ssn,
+        "profile": shared,
     }
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+
+
+def _profile(doc: dict[str, Any]) -> MatchProfile:
+    """The document's match profile, with what it shares with the identity filled back in
+    (documents written before the profile left them out hold them twice)."""
+    data = doc["profile"]
+    if "s" not in data:
+        data["s"] = doc["ssn"] or [""]
+    if "d" not in data:
+        data["d"] = doc["dob"]
+    return MatchProfile.from_dict(data)
 
 
 def _plain(document: str) -> str:
@@ -56,7 +79,7 @@ def _plain(document: str) -> str:
 
 def parse_identity(document: str) -> tuple[Identity, MatchProfile]:
     """Parse a plaintext document (as :meth:`IdentityCodec.open` or the services return)."""
-    doc = json.loads(_plain(document))
+    doc = from_json(_plain(document))
     ssn = doc["ssn"]
     identity = Identity(
         first_name=doc["first_name"],
@@ -68,11 +91,11 @@ def parse_identity(document: str) -> tuple[Identity, MatchProfile]:
         sex=Sex(doc["sex"]) if doc["sex"] else None,
         ssn=SsnTokens(ssn[0], tuple(ssn[1 : 1 + MASKED_TOKEN_COUNT])) if ssn else None,
     )
-    return identity, MatchProfile.from_dict(doc["profile"])
+    return identity, _profile(doc)
 
 
 def profile_of(document: str) -> MatchProfile:
-    return MatchProfile.from_dict(json.loads(_plain(document))["profile"])
+    return _profile(from_json(_plain(document)))
 
 
 class IdentityCodec:

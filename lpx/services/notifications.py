@@ -59,11 +59,13 @@ def notify(uow: UnitOfWork, jurisdiction: str, kind: str, ref: str,
 
 def notify_many(uow: UnitOfWork, jurisdiction: str,
                 items: Sequence[tuple[str, str, dict[str, Any]]]) -> None:  # fmt: skip
-    uow.notifications.add_many(
-        jurisdiction,
-        [(kind, ref, json.dumps(detail, sort_keys=True, separators=(",", ":")))
-         for kind, ref, detail in items],
-    )  # fmt: skip
+    uow.notifications.add_many(jurisdiction, [(kind, ref, encode(detail))
+                                              for kind, ref, detail in items])  # fmt: skip
+
+
+def encode(detail: dict[str, Any]) -> str:
+    """A notification's stored body; encode once when several states get the same detail."""
+    return json.dumps(detail, sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)
