@@ -114,10 +114,21 @@ def demo(
     except KeyboardInterrupt:
         pass
     finally:
-        tokenizer.terminate()
-        hub_process.terminate()
-        hub_process.wait(timeout=30)
-        tokenizer.wait(timeout=30)
+        _stop(tokenizer, hub_process)
+
+
+def _stop(*servers: subprocess.Popen[bytes], grace: float = 30) -> None:
+    """Ask the servers to stop, and kill any still running after ``grace`` seconds: a slow
+    shutdown (a loaded machine) must not end Ctrl+C in a traceback with a server left up."""
+    for server in servers:
+        server.terminate()
+    deadline = time.monotonic() + grace
+    for server in servers:
+        try:
+            server.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:

@@ -41,7 +41,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, 
         [sys.executable, "-m", "lpx.cli.main", "demo", "--dir", str(workdir / "ws"),
          "--count", "400", "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-        cwd=workdir,
+        cwd=workdir, start_new_session=True,  # its servers share its group: killpg below
     )  # fmt: skip
     assert proc.stdout is not None
     lines: list[str] = []
@@ -60,7 +60,13 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, 
         yield f"http://127.0.0.1:{port}", workdir / "ws", tx_key
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=30)
+        # The demo gives its servers 30 s to stop, then kills them; past that it is stuck.
+        try:
+            proc.communicate(timeout=90)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            pytest.fail("lpx demo did not stop within 90 s of Ctrl+C")
 
 
 def test_demo_prints_urls_and_the_hub_holds_no_network_key(demo: tuple[str, Path, str]) -> None:
