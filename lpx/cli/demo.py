@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -90,6 +91,7 @@ def demo(
         env=os.environ | {"LPX_NETWORK_KEYS": str(network_keys_path),
                           "LPX_TOKENIZER_ORIGINS": url},
     )  # fmt: skip
+    _stop_on_signals()
     try:
         _wait_until_up(url, hub_process)
         with Progress(console=console) as bar:
@@ -115,6 +117,18 @@ def demo(
         pass
     finally:
         _stop(tokenizer, hub_process)
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_signals() -> None:
+    """Ctrl+C and ``kill`` both stop the demo's servers with it. Python leaves SIGINT
+    ignored when the demo was started that way (a background job of a script), and SIGTERM
+    would end the demo alone, leaving its two servers holding their ports."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _interrupt)
 
 
 def _stop(*servers: subprocess.Popen[bytes], grace: float = 30) -> None:
