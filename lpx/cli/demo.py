@@ -119,16 +119,12 @@ def demo(
         _stop(tokenizer, hub_process)
 
 
-def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def _stop_on_signals() -> None:
     """Ctrl+C and ``kill`` both stop the demo's servers with it. Python leaves SIGINT
     ignored when the demo was started that way (a background job of a script), and SIGTERM
     would end the demo alone, leaving its two servers holding their ports."""
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, _interrupt)
+        signal.signal(sig, signal.default_int_handler)  # raises KeyboardInterrupt
 
 
 def _stop(*servers: subprocess.Popen[bytes], grace: float = 30) -> None:

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from servers import free_port
@@ -32,16 +33,17 @@ def hub_pids(port: int) -> list[int]:
     return pids
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, str]]:
-    workdir = tmp_path_factory.mktemp("demo")
+def start_demo(workdir: Path, count: int, **popen: Any) -> tuple[subprocess.Popen[str], int,
+                                                                list[str]]:  # fmt: skip
+    """``lpx demo`` in its own process group (its servers with it), read up to its
+    "Press Ctrl+C" line; returns the process, its port and what it printed."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LPX_")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "lpx.cli.main", "demo", "--dir", str(workdir / "ws"),
-         "--count", "400", "--port", str(port)],
+         "--count", str(count), "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-        cwd=workdir, start_new_session=True,  # its servers share its group: killpg below
+        cwd=workdir, start_new_session=True, **popen,
     )  # fmt: skip
     assert proc.stdout is not None
     lines: list[str] = []
@@ -53,20 +55,34 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, 
         lines.append(line)
         if "Press Ctrl+C" in line:
             break
+    return proc, port, lines
+
+
+def stop_demo(proc: subprocess.Popen[str], port: int, sig: signal.Signals) -> bool:
+    """Send ``sig``; whether the demo ended within 90 s (it gives its servers 30 s, then
+    kills them) and left no hub process behind. A stuck demo is killed with its group."""
+    proc.send_signal(sig)
+    try:
+        proc.communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return False
+    return not hub_pids(port)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, str]]:
+    workdir = tmp_path_factory.mktemp("demo")
+    proc, port, lines = start_demo(workdir, 400)
     output = "".join(lines)
     assert "Press Ctrl+C" in output, output
     tx_key = next(line.split("│")[2].strip() for line in lines if "│ TX" in line)
     try:
         yield f"http://127.0.0.1:{port}", workdir / "ws", tx_key
     finally:
-        proc.send_signal(signal.SIGINT)
-        # The demo gives its servers 30 s to stop, then kills them; past that it is stuck.
-        try:
-            proc.communicate(timeout=90)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            pytest.fail("lpx demo did not stop within 90 s of Ctrl+C")
+        if not stop_demo(proc, port, signal.SIGINT):
+            pytest.fail("lpx demo did not stop, with its servers, within 90 s of Ctrl+C")
 
 
 def test_demo_prints_urls_and_the_hub_holds_no_network_key(demo: tuple[str, Path, str]) -> None:
@@ -100,3 +116,18 @@ def test_search_and_status_from_the_command_line(demo: tuple[str, Path, str]) ->
     status = runner.invoke(app, ["status", pointer_id], env=env)
     assert status.exit_code == 0, status.output
     assert "CA" in status.output
+
+
+def test_kill_stops_the_demo_and_its_servers(tmp_path: Path) -> None:
+    proc, port, lines = start_demo(tmp_path, 60)
+    assert "Press Ctrl+C" in "".join(lines)
+    assert hub_pids(port)
+    assert stop_demo(proc, port, signal.SIGTERM)
+
+
+def test_ctrl_c_stops_a_demo_started_with_sigint_ignored(tmp_path: Path) -> None:
+    """As a script's background job starts it (CI's runner did): Python keeps SIGINT off."""
+    proc, port, lines = start_demo(
+        tmp_path, 60, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    assert "Press Ctrl+C" in "".join(lines)
+    assert stop_demo(proc, port, signal.SIGINT)
