@@ -12,12 +12,20 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import numpy as np
 import psycopg
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from lpx.storage import tables as t
 from lpx.storage.pipeline import Ahead, PgStatement, defer
+
+# One pointer_blocks row in COPY's binary format (PostgreSQL docs, "COPY", "Binary Format"):
+# a field count, then each bigint as its length and its big-endian value.
+_BLOCK_ROW = np.dtype([("fields", ">i2"), ("key_size", ">i4"), ("key", ">i8"),
+                       ("pk_size", ">i4"), ("pk", ">i8")])  # fmt: skip
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\0" + bytes(8)  # no flags, no header extension
+_COPY_TRAILER = b"\xff\xff"
 
 
 def utcnow() -> datetime:
@@ -181,10 +189,24 @@ class PointerRepository:
 
     @staticmethod
     def _copy_blocks(cur: Any, items: Iterable[tuple[int, frozenset[int]]]) -> None:
-        """COPY's text form written whole: ~20 rows per pointer of two integers each, which
-        psycopg's per-row ``write_row`` spent more time adapting than the server storing."""
-        with cur.copy("COPY pointer_blocks (block_key, pointer_pk) FROM STDIN") as copy:
-            copy.write("".join(f"{k}\t{pk}\n" for pk, keys in items for k in keys))
+        """COPY's binary form built whole by numpy, in key order: ~18 rows per pointer of
+        two integers each, which psycopg's per-row ``write_row`` spent more time adapting
+        than the server storing. Sorted, the random keys go into the primary key's index in
+        its order, so a batch reads each page it changes once and in file order: on a 5M
+        hub whose index was not in shared buffers, a batch's 17.8k rows took 114 ms sorted
+        against 290 ms as they came (warm, 118 against 125)."""
+        items = list(items)
+        keys = np.fromiter((k for _, ks in items for k in ks), dtype=np.int64)
+        if not len(keys):
+            return
+        pks = np.fromiter((pk for pk, ks in items for _ in ks), dtype=np.int64)
+        order = np.argsort(keys)
+        rows = np.empty(len(keys), dtype=_BLOCK_ROW)
+        rows["fields"], rows["key_size"], rows["pk_size"] = 2, 8, 8
+        rows["key"], rows["pk"] = keys[order], pks[order]
+        with cur.copy("COPY pointer_blocks (block_key, pointer_pk) FROM STDIN (FORMAT BINARY)"
+                      ) as copy:  # fmt: skip
+            copy.write(_COPY_SIGNATURE + rows.tobytes() + _COPY_TRAILER)
 
     def replace(self, old: PointerRow, new: NewPointer) -> None:
         self.conn.execute(

@@ -258,13 +258,18 @@ class MatchLookup:
 # 0.4 s a batch and growing with the hub, and a join on the key array a hash join over the
 # whole index. ``OFFSET 0`` keeps the lateral subquery from being flattened into a join, so
 # each (key, probe) row of the arrays is one index-only descent of the primary key
-# (tests/integration/storage/test_batch_lookup_plan.py). The window counts a key's block,
+# (tests/integration/storage/test_batch_lookup_plan.py). The keys are descended in key order:
+# consecutive descents then share the upper pages and neighbouring leaves in the CPU's cache
+# and, when the index has outgrown shared buffers, read its pages in file order (at 5M
+# pointers, a batch's ~33k keys took 140-155 ms sorted against 175 ms as they came; sorted
+# by the server, which costs the hub's Python nothing). The window counts a key's block,
 # the probe's own pointer included, as a search counts it.
 SHARED_PG = """
 SELECT probe, pointer_pk FROM (
     SELECT q.probe, b.pointer_pk,
            count(*) OVER (PARTITION BY q.probe, q.block_key) AS block_size
-    FROM unnest(%s::bigint[], %s::int[]) AS q(block_key, probe)
+    FROM (SELECT * FROM unnest(%s::bigint[], %s::int[]) AS u(block_key, probe)
+          ORDER BY block_key OFFSET 0) AS q
     CROSS JOIN LATERAL (SELECT pointer_pk FROM pointer_blocks
                         WHERE block_key = q.block_key OFFSET 0) b
 ) hits
