@@ -57,11 +57,18 @@ def fresh_hub(backend: str, pg_url: str, data_dir: Path, prefix: str,
 def clone_database(pg_url: str, template: str, name: str) -> tuple[str, Callable[[], None]]:
     """A copy of the database ``template`` (a seeded hub kept with ``fresh_hub(keep=...)``)
     as ``name``, made by PostgreSQL's file copy, far faster than seeding again; returns its
-    URL and what drops it. Nothing may be connected to the template meanwhile."""
+    URL and what drops it. Nothing may be connected to the template meanwhile.
+
+    From PostgreSQL 15 the default strategy copies through the WAL: for a 12 GB hub that
+    was 12 GB of WAL (pg_stat_wal), and the checkpoints it forces fell into the timed run.
+    FILE_COPY copied the same hub in 29 s.
+    """
     admin = _admin(pg_url)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        pg15 = int(conn.execute(text("SHOW server_version_num")).scalar_one()) >= 150000
+        strategy = " STRATEGY FILE_COPY" if pg15 else ""
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"{strategy}'))
     return pg_url.rsplit("/", 1)[0] + "/" + name, _dropper(admin, name)
 
 

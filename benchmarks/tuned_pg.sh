@@ -12,9 +12,10 @@ set -euo pipefail
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 DATA=${LPX_TUNED_PGDATA:-/var/tmp/lpx-pg-tuned}
 PORT=${LPX_TUNED_PGPORT:-5433}
-# A quarter of the memory for shared buffers (the usual advice), at most 8 GB.
+# A quarter of the memory for shared buffers (the usual advice), at most 8 GB, unless
+# LPX_TUNED_BUFFERS_MB says otherwise (applied at every start, to a new or existing server).
 MEM_MB=$(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo)
-BUFFERS_MB=$(( MEM_MB / 4 < 8192 ? MEM_MB / 4 : 8192 ))
+BUFFERS_MB=${LPX_TUNED_BUFFERS_MB:-$(( MEM_MB / 4 < 8192 ? MEM_MB / 4 : 8192 ))}
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 # Huge pages for the shared buffers (PostgreSQL docs, "Linux Huge Pages"): with 6 GB of
@@ -63,6 +64,7 @@ work_mem = 32MB
 CONF
     fi
     grep -q '^huge_pages' "$DATA/postgresql.conf" || echo "huge_pages = try" >> "$DATA/postgresql.conf"
+    sed -i "s/^shared_buffers = .*/shared_buffers = ${BUFFERS_MB}MB/" "$DATA/postgresql.conf"
     reserve_huge_pages
     as_postgres "$PGBIN/pg_ctl" -D "$DATA" -l "$DATA/server.log" -w start >/dev/null
     echo "tuned PostgreSQL on 127.0.0.1:$PORT (shared_buffers ${BUFFERS_MB}MB, data $DATA;" \

@@ -91,7 +91,8 @@ def test_batch_lookup_probes_the_index_key_by_key(hub: Hub, engine: Engine) -> N
     assert any(line.startswith("Index Cond: (block_key = u.block_key)") for line in plan), text
     # ...descending in key order: the keys sorted before the loop that descends them.
     loop = next(i for i, line in enumerate(plan) if "Nested Loop" in line)
-    assert plan[loop + 1].startswith("->  Sort") and plan[loop + 2] == "Sort Key: u.block_key", text
+    assert plan[loop + 1].startswith("->  Sort"), text
+    assert plan[loop + 2] == "Sort Key: u.block_key", text
 
 
 def test_catch_up_reads_recent_pointers_by_their_index(hub: Hub, engine: Engine) -> None:
