@@ -42,7 +42,7 @@ def identity_document(identity: Identity, profile: MatchProfile) -> str:
     third of the document, and every lookup fetches and opens each candidate's document."""
     ssn = [identity.ssn.full, *identity.ssn.masked] if identity.ssn else None
     shared = profile.to_dict()
-    if shared["s"] == (ssn or [""]):
+    if shared["s"] == _profile_tokens(ssn):
         del shared["s"]
     if shared["d"] == identity.dob.isoformat():
         del shared["d"]
@@ -60,12 +60,17 @@ def identity_document(identity: Identity, profile: MatchProfile) -> str:
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
 
 
+def _profile_tokens(ssn: list[str] | None) -> list[str]:
+    """A profile's SSN tokens for the identity's: one empty token when it has none."""
+    return ssn or [""]
+
+
 def _profile(doc: dict[str, Any]) -> MatchProfile:
     """The document's match profile, with what it shares with the identity filled back in
     (documents written before the profile left them out hold them twice)."""
     data = doc["profile"]
     if "s" not in data:
-        data["s"] = doc["ssn"] or [""]
+        data["s"] = _profile_tokens(doc["ssn"])
     if "d" not in data:
         data["d"] = doc["dob"]
     return MatchProfile.from_dict(data)
