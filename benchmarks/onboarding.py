@@ -76,7 +76,7 @@ from sqlalchemy import text
 from lpx.api.schemas import PointerIn
 from lpx.auth.permissions import Role
 from lpx.auth.policy import Actor
-from lpx.bootstrap import Hub, build_hub
+from lpx.bootstrap import Hub, build_hub, tune_gc
 from lpx.client.files import read_rows
 from lpx.client.keys import NetworkKeys
 from lpx.client.keys import generate as generate_keys
@@ -421,8 +421,11 @@ _process_hub: list[Any] = []
 
 
 def _hub_process(settings: Settings, hub: Hub | None = None) -> None:
-    """Set up a hub process's own hub (or this process's ``hub``) with a timed opener."""
-    hub = hub or build_hub(settings, engine=make_engine(settings.database_url))
+    """Set up a hub process's own hub (or this process's ``hub``) with a timed opener; a
+    hub process of its own is tuned as ``lpx serve``'s workers are (``create_app``)."""
+    if hub is None:
+        hub = build_hub(settings, engine=make_engine(settings.database_url))
+        tune_gc()
     timer = TimedOpener(hub.pointers.cases, hub)
     hub.pointers.cases = timer  # type: ignore[assignment]
     _process_hub[:] = [hub, timer]

@@ -28,7 +28,7 @@ from lpx.api.routes import (
 )
 from lpx.api.routes import policy as policy_routes
 from lpx.audit.sealer import BackgroundSealer
-from lpx.bootstrap import Hub, build_hub
+from lpx.bootstrap import Hub, build_hub, tune_gc
 from lpx.services.notifications import WebhookWorker
 from lpx.services.safeguards import SafeguardJob
 
@@ -41,7 +41,11 @@ acting in `X-LPX-User`. Errors are RFC 9457 problem details.
 
 
 def create_app(hub: Hub | None = None) -> FastAPI:
-    hub = hub or build_hub()
+    """The app over ``hub``; without one (``uvicorn --factory``, ``lpx serve``, the demo),
+    over a hub built from the environment in a process that serves it: then tuned as one."""
+    if hub is None:
+        hub = build_hub()
+        tune_gc()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

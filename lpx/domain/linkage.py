@@ -72,10 +72,7 @@ def rank(
     if not keyed:
         return []
     others = [p for _, p in keyed]
-    # Only the probe's swapped (family-first) reading is compared: the candidates' own
-    # names fill that unread column, sparing a name normalization per candidate (7 us; at
-    # hub scale the swapped-name cache misses on nearly every candidate).
-    b = ProfileArrays.of(others, swapped=[p.name for p in others])
+    b = ProfileArrays.of_candidates(others)
     a = ProfileArrays.of([probe]).take(np.zeros(len(keyed), dtype=np.int64))
     lv = levels(a, b)
     w = weights(lv, model, b)

@@ -187,13 +187,9 @@ def score_hits(batch: ProbeBatch, hits: Sequence[Sequence[int]],
     by_probe = {p.pointer_id: p for p in batch.probes}
     probe_list = list(probe_ix)
     a = ProfileArrays.of([live[pid] for pid in probe_list])
-    # ``levels`` reads the swapped (family-first) reading of the probe side only. Computing it
-    # for every candidate meant a fresh NormalizedName per distinct candidate name (the
-    # cache cannot hold a hub's names): ~14% of a 200k-into-1M load's Python samples. The
-    # candidates' own names stand in for the unread column instead.
-    b = ProfileArrays.of(other_profiles, swapped=[p.name for p in other_profiles])
-    lv = levels(a.take(np.array(left)), b.take(np.array(right)))
-    w = weights(lv, model, b.take(np.array(right)))
+    b = ProfileArrays.of_candidates(other_profiles).take(np.array(right))
+    lv = levels(a.take(np.array(left)), b)
+    w = weights(lv, model, b)
     ranked: dict[int, list[ScoredPair]] = {}
     other_ids = list(other_ix)
     for i in np.flatnonzero(w >= model.possible_threshold).tolist():

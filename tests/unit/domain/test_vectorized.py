@@ -50,6 +50,10 @@ def test_array_levels_equal_scalar_compare(pairs: list[tuple[MatchProfile, Match
     lv = levels(a, b)
     for i, (x, y) in enumerate(pairs):
         assert evidence(lv, i) == compare(x, swapped_name(x), y)
+    # The candidate side as case opening builds it (no swapped reading of its own), gathered.
+    gathered = ProfileArrays.of_candidates([y for _, y in pairs]).take(np.arange(len(pairs)))
+    assert gathered.swapped is gathered.name
+    assert all(np.array_equal(lv[f], levels(a, gathered)[f]) for f in lv)
 
 
 def test_rank_weights_are_the_sum_of_level_weights() -> None:
@@ -69,6 +73,7 @@ def test_empty_block_ranks_nothing() -> None:
     assert rank(probe, [], MatchModel()) == []
     assert len(levels(ProfileArrays.of([probe]), ProfileArrays.of([probe]))["dob"]) == 1
     assert ProfileArrays.of([]).dob.shape == (0,)
+    assert ProfileArrays.of_candidates([]).masked.shape == (0, 4)
     assert np.all(ProfileArrays.of([probe]).masked == "")
 
 
