@@ -16,6 +16,9 @@ from typing import Any
 from lpx.domain.names import NormalizedName, compact, phonetic, surname_parts
 from lpx.domain.records import MASKED_TOKEN_COUNT, Identity, Sex
 
+# A profile in its stored form (:meth:`MatchProfile.to_dict`): compact lists of plain values.
+ProfileData = dict[str, Any]
+
 
 @dataclass(frozen=True, slots=True)
 class AkaName:
@@ -60,7 +63,7 @@ class MatchProfile:
             aka=aka,
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ProfileData:
         n = self.name
         return {
             "n": [n.first, n.middle, n.last, list(n.last_parts), n.suffix,
@@ -72,7 +75,7 @@ class MatchProfile:
         }  # fmt: skip
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MatchProfile:
+    def from_dict(cls, data: ProfileData) -> MatchProfile:
         first, middle, last, parts, suffix, root, fp, lp = data["n"]
         ssn = data["s"]
         return cls(

@@ -26,7 +26,7 @@ from rapidfuzz.process import cpdist
 from lpx.domain.comparison import JW_HIGH, JW_MID, name_levels
 from lpx.domain.model import FIELDS, MatchModel
 from lpx.domain.names import NormalizedName, _namer, name_variants
-from lpx.domain.profile import MatchProfile
+from lpx.domain.profile import MatchProfile, ProfileData
 from lpx.domain.records import MASKED_TOKEN_COUNT
 
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -67,13 +67,20 @@ class NameArrays:
 
     @classmethod
     def of(cls, names: Sequence[NormalizedName]) -> NameArrays:
+        return cls.of_fields([n.first for n in names], [n.first_root for n in names],
+                             [n.last for n in names], [n.last_phonetic for n in names],
+                             [n.last_parts for n in names])  # fmt: skip
+
+    @classmethod
+    def of_fields(cls, first: Sequence[str], root: Sequence[str], last: Sequence[str],
+                  last_phonetic: Sequence[str],
+                  parts: Sequence[Sequence[str]]) -> NameArrays:  # fmt: skip
         # Padded tuples straight into one array: filling an object array row by row and
         # converting it cost 2.6 times as much (30k names of a bulk load's batch).
-        parts = [(n.last_parts + _NO_PARTS)[:_PARTS] for n in names]
-        return cls(_strs([n.first for n in names]), _strs([n.first_root for n in names]),
-                   _strs([n.last for n in names]), _strs([n.last_phonetic for n in names]),
-                   np.array(parts, dtype=np.str_) if parts else np.empty((0, _PARTS), "<U1"),
-                   np.array([len(n.last_parts) > _PARTS for n in names], dtype=bool))  # fmt: skip
+        padded = [(tuple(p) + _NO_PARTS)[:_PARTS] for p in parts]
+        return cls(_strs(first), _strs(root), _strs(last), _strs(last_phonetic),
+                   np.array(padded, dtype=np.str_) if padded else np.empty((0, _PARTS), "<U1"),
+                   np.array([len(p) > _PARTS for p in parts], dtype=bool))  # fmt: skip
 
     def take(self, index: Ints) -> NameArrays:
         return NameArrays(self.first[index], self.root[index], self.last[index],
@@ -85,7 +92,7 @@ class NameArrays:
 class ProfileArrays:
     """Profiles as columns, plus each one's swapped (family-first) name reading."""
 
-    profiles: NDArray[np.object_]  # the MatchProfile of each row
+    profiles: NDArray[np.object_]  # each row's MatchProfile (or its ProfileData)
     name: NameArrays
     swapped: NameArrays
     middle: Strs
@@ -110,20 +117,47 @@ class ProfileArrays:
         return cls._of(profiles, None)
 
     @classmethod
+    def of_candidate_data(cls, data: Sequence[ProfileData]) -> ProfileArrays:
+        """:meth:`of_candidates` from profiles in their stored form (``MatchProfile.to_dict``),
+        as a bulk load's batch opens its ~30k candidates: building each one's ``MatchProfile``
+        (two frozen dataclasses) cost ~4.5 us, more than its columns. The ``profiles``
+        column holds the data; :func:`levels` builds a profile only for a row it compares
+        the scalar way (AKA names, long surnames)."""
+        n = [d["n"] for d in data]
+        s = [d["s"] or ("",) for d in data]
+        name = NameArrays.of_fields([x[0] for x in n], [x[5] for x in n], [x[2] for x in n],
+                                    [x[7] for x in n], [x[3] for x in n])  # fmt: skip
+        return cls._of_fields(
+            data, name, None, [x[1] for x in n], [x[4] for x in n], [d["x"] for d in data],
+            [int(d["d"].replace("-", "")) if d["d"] else -1 for d in data],
+            [t[0] for t in s], [tuple(t[1 : 1 + MASKED_TOKEN_COUNT]) for t in s],
+            [bool(d["a"]) for d in data])  # fmt: skip
+
+    @classmethod
     def _of(cls, profiles: Sequence[MatchProfile], swapped: NameArrays | None) -> ProfileArrays:
-        masked = [(p.ssn_masked + _NO_TOKENS)[:MASKED_TOKEN_COUNT] for p in profiles]
+        return cls._of_fields(
+            profiles, NameArrays.of([p.name for p in profiles]), swapped,
+            [p.name.middle for p in profiles], [p.name.suffix for p in profiles],
+            [p.sex for p in profiles],
+            [p.dob.year * 10000 + p.dob.month * 100 + p.dob.day if p.dob else -1
+             for p in profiles],
+            [p.ssn_full for p in profiles], [p.ssn_masked for p in profiles],
+            [bool(p.aka) for p in profiles])  # fmt: skip
+
+    @classmethod
+    def _of_fields(cls, profiles: Sequence[MatchProfile | ProfileData], name: NameArrays,
+                   swapped: NameArrays | None, middle: Sequence[str], suffix: Sequence[str],
+                   sex: Sequence[str], dob: Sequence[int], ssn: Sequence[str],
+                   masked: Sequence[tuple[str, ...]],
+                   has_aka: Sequence[bool]) -> ProfileArrays:  # fmt: skip
+        padded = [(m + _NO_TOKENS)[:MASKED_TOKEN_COUNT] for m in masked]
         objects = np.empty(len(profiles), dtype=object)
         objects[:] = list(profiles)
-        name = NameArrays.of([p.name for p in profiles])
         return cls(
-            objects, name, swapped if swapped is not None else name,
-            _strs([p.name.middle for p in profiles]), _strs([p.name.suffix for p in profiles]),
-            _strs([p.sex for p in profiles]),
-            np.array([p.dob.year * 10000 + p.dob.month * 100 + p.dob.day if p.dob else -1
-                      for p in profiles], dtype=np.int64),
-            _strs([p.ssn_full for p in profiles]),
-            np.array(masked, dtype=np.str_) if masked else np.empty((0, MASKED_TOKEN_COUNT), "<U1"),
-            np.array([bool(p.aka) for p in profiles], dtype=bool),
+            objects, name, swapped if swapped is not None else name, _strs(middle),
+            _strs(suffix), _strs(sex), np.array(dob, dtype=np.int64), _strs(ssn),
+            np.array(padded, dtype=np.str_) if padded else np.empty((0, MASKED_TOKEN_COUNT), "<U1"),
+            np.array(has_aka, dtype=bool),
         )  # fmt: skip
 
     def __len__(self) -> int:
@@ -146,6 +180,11 @@ def _swapped(first: str, last: str) -> NormalizedName:
 def swapped_name(p: MatchProfile) -> NormalizedName:
     """The name read family-first, as :func:`lpx.domain.linkage.rank` builds it."""
     return _swapped(p.name.first, p.name.last)
+
+
+def _profile(p: MatchProfile | ProfileData) -> MatchProfile:
+    """A ``profiles`` entry as a profile (:meth:`ProfileArrays.of_candidate_data` keeps data)."""
+    return p if isinstance(p, MatchProfile) else MatchProfile.from_dict(p)
 
 
 def _jw(a: Strs, b: Strs) -> NDArray[np.float64]:
@@ -255,11 +294,8 @@ def levels(a: ProfileArrays, b: ProfileArrays) -> Levels:
     scalar = np.flatnonzero(b.has_aka | a.name.many_parts | b.name.many_parts
                             | a.swapped.many_parts)  # fmt: skip
     for i in scalar.tolist():
-        f, la, o = name_levels(
-            a.profiles[i],
-            _swapped(a.profiles[i].name.first, a.profiles[i].name.last),
-            b.profiles[i],
-        )
+        x, y = _profile(a.profiles[i]), _profile(b.profiles[i])
+        f, la, o = name_levels(x, _swapped(x.name.first, x.name.last), y)
         first[i], last[i] = LEVELS["first_name"].index(f), LEVELS["last_name"].index(la)
         order[i] = LEVELS["name_order"].index(o)
     mid_null = (a.middle == "") | (b.middle == "")

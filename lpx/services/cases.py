@@ -36,7 +36,7 @@ from lpx.domain.cases import (
     overdue_cutoff,
 )
 from lpx.domain.model import MatchModel
-from lpx.domain.profile import MatchProfile
+from lpx.domain.profile import ProfileData
 from lpx.keys.provider import KeyDestroyed
 from lpx.services.codec import IdentityCodec, keyed_pair_fingerprint
 from lpx.services.errors import Conflict, InvalidRequest, NotFound
@@ -63,11 +63,11 @@ def pair_key(a: str, b: str) -> str:
 
 
 def _profile_opener(codec: IdentityCodec) -> ProfileOpener:
-    """Opens a stored identity into its profile; None for a pointer whose state's key was
-    destroyed, which is then never matched."""
-    def open_profile(stored: str, jurisdiction: str, pointer_id: str) -> MatchProfile | None:
+    """Opens a stored identity into its profile's data; None for a pointer whose state's key
+    was destroyed, which is then never matched."""
+    def open_profile(stored: str, jurisdiction: str, pointer_id: str) -> ProfileData | None:
         try:
-            return codec.profile(stored, jurisdiction, pointer_id)
+            return codec.profile_data(stored, jurisdiction, pointer_id)
         except KeyDestroyed:
             return None
 

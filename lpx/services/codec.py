@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic_core import from_json
 
-from lpx.domain.profile import MatchProfile
+from lpx.domain.profile import MatchProfile, ProfileData
 from lpx.domain.records import MASKED_TOKEN_COUNT, Identity, PointerRecord, Sex, SsnTokens
 from lpx.keys.envelope import DataKey, is_sealed, key_version, open_sealed, seal
 from lpx.keys.ring import DataKeyRing
@@ -65,15 +65,15 @@ def _profile_tokens(ssn: list[str] | None) -> list[str]:
     return ssn or [""]
 
 
-def _profile(doc: dict[str, Any]) -> MatchProfile:
-    """The document's match profile, with what it shares with the identity filled back in
-    (documents written before the profile left them out hold them twice)."""
-    data = doc["profile"]
+def _profile_data(doc: dict[str, Any]) -> ProfileData:
+    """The document's match profile data, with what it shares with the identity filled back
+    in (documents written before the profile left them out hold them twice)."""
+    data: ProfileData = doc["profile"]
     if "s" not in data:
         data["s"] = _profile_tokens(doc["ssn"])
     if "d" not in data:
         data["d"] = doc["dob"]
-    return MatchProfile.from_dict(data)
+    return data
 
 
 def _plain(document: str) -> str:
@@ -96,11 +96,15 @@ def parse_identity(document: str) -> tuple[Identity, MatchProfile]:
         sex=Sex(doc["sex"]) if doc["sex"] else None,
         ssn=SsnTokens(ssn[0], tuple(ssn[1 : 1 + MASKED_TOKEN_COUNT])) if ssn else None,
     )
-    return identity, _profile(doc)
+    return identity, MatchProfile.from_dict(_profile_data(doc))
+
+
+def profile_data(document: str) -> ProfileData:
+    return _profile_data(from_json(_plain(document)))
 
 
 def profile_of(document: str) -> MatchProfile:
-    return _profile(from_json(_plain(document)))
+    return MatchProfile.from_dict(profile_data(document))
 
 
 class IdentityCodec:
@@ -165,6 +169,9 @@ class IdentityCodec:
 
     def profile(self, stored: str, jurisdiction: str, pointer_id: str) -> MatchProfile:
         return profile_of(self.open(stored, jurisdiction, pointer_id))
+
+    def profile_data(self, stored: str, jurisdiction: str, pointer_id: str) -> ProfileData:
+        return profile_data(self.open(stored, jurisdiction, pointer_id))
 
 
 def content_hash(record: PointerRecord, key: DataKey | None = None) -> str:

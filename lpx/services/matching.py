@@ -18,7 +18,7 @@ import numpy as np
 from lpx.domain.blocking import LONE_KEY_BLOCK_LIMIT, KeyHasher, inquiry_keys
 from lpx.domain.linkage import MAX_CANDIDATES, ScoredPair, best_first, compare, rank
 from lpx.domain.model import FIELDS, MatchModel
-from lpx.domain.profile import MatchProfile
+from lpx.domain.profile import MatchProfile, ProfileData
 from lpx.domain.vectorized import ProfileArrays, evidence, levels, swapped_name, weights
 from lpx.services.codec import profile_of
 from lpx.storage.workflow_repositories import MatchCandidate, MatchLookup
@@ -101,9 +101,11 @@ class FoundPair:
     fingerprint: str  # of both pointers' match profiles (see ``profile_fingerprint``)
 
 
-# Opens a stored identity document (stored, jurisdiction, pointer id) into its profile, or
-# None when it cannot be read (its state's key was destroyed): such a pointer is skipped.
-ProfileOpener = Callable[[str, str, str], MatchProfile | None]
+# Opens a stored identity document (stored, jurisdiction, pointer id) into its profile's
+# data, or None when it cannot be read (its state's key was destroyed): such a pointer is
+# skipped. Data, not a MatchProfile: a batch's candidates go into columns straight from it
+# (``ProfileArrays.of_candidate_data``) and only its hits become profiles.
+ProfileOpener = Callable[[str, str, str], ProfileData | None]
 
 
 def profile_fingerprint(profile: MatchProfile) -> str:
@@ -125,9 +127,10 @@ class ProbeBatch:
            open_profile: ProfileOpener) -> ProbeBatch:  # fmt: skip
         live: dict[str, MatchProfile] = {}
         for p in probes:
-            profile = p.profile or open_profile(p.identity, p.jurisdiction, p.pointer_id)
-            if profile is not None:
-                live[p.pointer_id] = profile
+            if p.profile is not None:
+                live[p.pointer_id] = p.profile
+            elif (data := open_profile(p.identity, p.jurisdiction, p.pointer_id)) is not None:
+                live[p.pointer_id] = MatchProfile.from_dict(data)
         kept = [p for p in probes if p.pointer_id in live]
         return cls(kept, live, [probe_keys(index_key, live[p.pointer_id]) for p in kept])
 
@@ -153,9 +156,9 @@ def score_hits(batch: ProbeBatch, hits: Sequence[Sequence[int]],
     """The match and possible pairs of each probe with its hits (pks into ``found``, aligned
     with ``batch.probes``), at most ``candidate_limit`` candidates per probe."""
     live = batch.profiles
-    opened: dict[str, MatchProfile | None] = {}
+    opened: dict[str, ProfileData | None] = {}
 
-    def other_profile(c: MatchCandidate) -> MatchProfile | None:
+    def other_profile(c: MatchCandidate) -> ProfileData | None:
         if c.pointer_id not in opened:
             opened[c.pointer_id] = open_profile(c.identity, c.jurisdiction, c.pointer_id)
         return opened[c.pointer_id]
@@ -165,7 +168,7 @@ def score_hits(batch: ProbeBatch, hits: Sequence[Sequence[int]],
     # have ~40 candidates each, so per-probe numpy overhead used to dominate the scoring).
     probe_ix: dict[str, int] = {}
     other_ix: dict[str, int] = {}
-    other_profiles: list[MatchProfile] = []
+    other_profiles: list[ProfileData] = []
     left: list[int] = []
     right: list[int] = []
     by_id: dict[str, MatchCandidate] = {}
@@ -187,7 +190,7 @@ def score_hits(batch: ProbeBatch, hits: Sequence[Sequence[int]],
     by_probe = {p.pointer_id: p for p in batch.probes}
     probe_list = list(probe_ix)
     a = ProfileArrays.of([live[pid] for pid in probe_list])
-    b = ProfileArrays.of_candidates(other_profiles).take(np.array(right))
+    b = ProfileArrays.of_candidate_data(other_profiles).take(np.array(right))
     lv = levels(a.take(np.array(left)), b)
     w = weights(lv, model, b)
     ranked: dict[int, list[ScoredPair]] = {}
@@ -201,8 +204,10 @@ def score_hits(batch: ProbeBatch, hits: Sequence[Sequence[int]],
                 evidence(lv, i)))  # fmt: skip
     fingerprints: dict[str, str] = {}
 
-    def fingerprint_of(pointer_id: str, profile: MatchProfile) -> str:
+    def fingerprint_of(pointer_id: str, profile: MatchProfile | ProfileData) -> str:
         if pointer_id not in fingerprints:
+            if not isinstance(profile, MatchProfile):  # a candidate's data, canonical again
+                profile = MatchProfile.from_dict(profile)
             fingerprints[pointer_id] = profile_fingerprint(profile)
         return fingerprints[pointer_id]
 

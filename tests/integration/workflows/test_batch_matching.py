@@ -17,7 +17,7 @@ from lpx.bootstrap import Hub
 from lpx.client.keys import generate as generate_keys
 from lpx.client.rows import parse_row
 from lpx.domain.linkage import rank
-from lpx.domain.profile import MatchProfile
+from lpx.domain.profile import MatchProfile, ProfileData
 from lpx.domain.records import Card, CardType, Identity, PointerRecord, Status
 from lpx.services.codec import IdentityCodec
 from lpx.services.matching import Probe, match_batch, probe_keys, profile_fingerprint
@@ -120,9 +120,9 @@ def test_batch_scoring_equals_scoring_each_probe_alone(hub: Hub) -> None:
             for limit, lone in ((500, 500), (500, 12), (500, 11), (500, 8), (500, 0), (3, 8)):
                 opened: set[str] = set()
 
-                def opener(stored: str, jurisdiction: str, pointer_id: str) -> MatchProfile:
+                def opener(stored: str, jurisdiction: str, pointer_id: str) -> ProfileData:
                     opened.add(pointer_id)  # noqa: B023 (read before the next loop)
-                    return codec.profile(stored, jurisdiction, pointer_id)
+                    return codec.profile_data(stored, jurisdiction, pointer_id)
 
                 got = {(f.probe.pointer_id, f.other.pointer_id, f.scored.weight,
                         f.scored.match_class, repr(sorted(f.scored.evidence.items())),

@@ -77,6 +77,7 @@ SYSTEM_CALLS: list[str] = sorted(
         "codec.py: IdentityCodec.identity",
         "codec.py: IdentityCodec.open",
         "codec.py: IdentityCodec.profile",
+        "codec.py: IdentityCodec.profile_data",
         "codec.py: IdentityCodec.seal",
         "codec.py: IdentityCodec.stale",
         "enumeration.py: InquiryGuard.before_search",

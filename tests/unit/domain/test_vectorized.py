@@ -12,7 +12,7 @@ from lpx.domain.linkage import compare, rank
 from lpx.domain.model import MatchModel
 from lpx.domain.profile import MatchProfile
 from lpx.domain.records import Identity, Sex, SsnTokens
-from lpx.domain.vectorized import ProfileArrays, evidence, levels, swapped_name
+from lpx.domain.vectorized import ProfileArrays, evidence, levels, swapped_name, weights
 
 # Small alphabets and name pools so that exact, nickname, one-of-two and near spellings
 # all turn up often, not only "else".
@@ -54,6 +54,12 @@ def test_array_levels_equal_scalar_compare(pairs: list[tuple[MatchProfile, Match
     gathered = ProfileArrays.of_candidates([y for _, y in pairs]).take(np.arange(len(pairs)))
     assert gathered.swapped is gathered.name
     assert all(np.array_equal(lv[f], levels(a, gathered)[f]) for f in lv)
+    # ... and from the profiles' stored data, as a bulk load opens its candidates.
+    stored = ProfileArrays.of_candidate_data([y.to_dict() for _, y in pairs])
+    assert all(np.array_equal(lv[f], levels(a, stored)[f]) for f in lv)
+    model = MatchModel(tf={"first_name": {y.name.first: 0.01 for _, y in pairs},
+                           "last_name": {y.name.last: 0.02 for _, y in pairs}})  # fmt: skip
+    assert np.array_equal(weights(lv, model, b), weights(lv, model, stored))
 
 
 def test_rank_weights_are_the_sum_of_level_weights() -> None:
