@@ -5,14 +5,18 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lpx.domain.blocking import (
     KeyHasher,
+    _last_phonetics,
     hash_key,
     inquiry_keys,
     pointer_keys,
     swapped_day_month,
 )
+from lpx.domain.names import phonetic
 from lpx.domain.profile import MatchProfile
 from lpx.domain.records import Identity, SsnTokens
 
@@ -123,3 +127,12 @@ def test_key_hasher_equals_hash_key_per_key() -> None:
     keys = ["L|KRS|1980-03-05", "F|WLM|1980-03-05", ""]
     assert KeyHasher(b"k1" * 16)(keys) == frozenset(hash_key(b"k1" * 16, k) for k in keys)
     assert KeyHasher(b"k1" * 16)(keys) != KeyHasher(b"k2" * 16)(keys)
+
+
+@given(st.text(alphabet="abcdeéñ -'hkstwx", max_size=20))
+def test_a_surnames_phonetics_are_its_own_and_each_parts(last: str) -> None:
+    """A one-part surname's phonetic is taken from the profile, not encoded again: the
+    result must be what encoding every part gives."""
+    profile = MatchProfile.of(Identity("Ann", last, date(1980, 3, 5)))
+    n = profile.name
+    assert _last_phonetics(profile) == {n.last_phonetic, *map(phonetic, n.last_parts)}
