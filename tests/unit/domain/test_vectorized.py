@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -100,3 +102,16 @@ def test_small_block_scorer_equals_array_rank(probe: MatchProfile, block: list[M
     keyed = [(f"p{i:02d}", p) for i, p in enumerate(block)]
     assert rank_few(probe, keyed, model, limit=40) == rank(probe, keyed, model, limit=40)
     assert rank_few(probe, keyed, model) == rank(probe, keyed, model)
+
+
+@settings(max_examples=200, deadline=None)
+@given(profiles)
+def test_a_stored_profile_reads_back_equal_and_frozen(profile: MatchProfile) -> None:
+    """``from_dict`` fills the slots itself (not through ``__init__``): every field set,
+    equal to the profile stored, hashable and still frozen."""
+    back = MatchProfile.from_dict(profile.to_dict())
+    assert back == profile
+    assert hash(back) == hash(profile)
+    assert hash(back.name) == hash(profile.name)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        back.name.last = "x"  # type: ignore[misc]
