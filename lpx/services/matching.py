@@ -60,12 +60,19 @@ def rank_few(probe: MatchProfile, candidates: Sequence[tuple[str, MatchProfile]]
     bit (each field's level weight added in ``FIELDS`` order, then the term-frequency bits
     of an exact first or last name outside an AKA reading, as ``weights`` sums them)."""
     swapped = swapped_name(probe)
+    # A block's pairs reach few distinct combinations of levels: each one's sum is added
+    # up once (``compare`` returns the levels in ``FIELDS`` order).
+    summed: dict[tuple[str, ...], float] = {}
     scored = []
     for key, other in candidates:
         found = compare(probe, swapped, other)
-        weight = 0.0
-        for f in FIELDS:
-            weight += model.weight(f, found[f])
+        levels = tuple(found.values())
+        weight = summed.get(levels)
+        if weight is None:
+            weight = 0.0
+            for f, level in zip(FIELDS, levels, strict=True):
+                weight += model.weight(f, level)
+            summed[levels] = weight
         if found["name_order"] != "aka":
             for f, value in (("first_name", other.name.first), ("last_name", other.name.last)):
                 if found[f] == "exact":
