@@ -277,7 +277,7 @@ class PointerRepository:
             return lambda: [(r[0], r[1], r[2])
                             for r in self.conn.exec_driver_sql(statement, params)]  # fmt: skip
         read = Ahead(self.conn, _CANDIDATES_PG,
-                     {"keys": list(block_keys), "limit": limit,
+                     {"keys": int_array(block_keys), "limit": limit,
                       "lone": lone_block_limit})  # fmt: skip
         return lambda: [(r[0], r[1], r[2]) for r in read.rows()]
 
@@ -315,8 +315,15 @@ _CANDIDATES_SQL = (
     "FROM pointer_blocks WHERE block_key {keys}) AS hits "
     "GROUP BY pointer_pk HAVING count(*) > 1 OR min(n) <= {lone} LIMIT {limit})"
 )
-_CANDIDATES_PG = PgStatement(_CANDIDATES_SQL.format(keys="= ANY(%(keys)s)", lone="%(lone)s",
-                                                    limit="%(limit)s"))  # fmt: skip
+_CANDIDATES_PG = PgStatement(_CANDIDATES_SQL.format(
+    keys="= ANY(%(keys)s::bigint[])", lone="%(lone)s", limit="%(limit)s"))  # fmt: skip
+
+
+def int_array(values: Iterable[int]) -> str:
+    """A PostgreSQL array literal of integers (safe: ``str`` of an int is digits only), for
+    a ``%s::bigint[]`` parameter: psycopg adapts a list of ints element by element in
+    Python, ~100 us for a search's ~30 keys against 10-17 us for the literal."""
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 @functools.cache

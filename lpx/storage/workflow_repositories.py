@@ -27,7 +27,7 @@ from sqlalchemy import (
 
 from lpx.storage import tables as t
 from lpx.storage import workflow_tables as w
-from lpx.storage.repositories import PointerRow, utcnow
+from lpx.storage.repositories import PointerRow, int_array, utcnow
 
 KEY_CHUNK = 4000  # bound parameters per IN list (SQLite allows 32766)
 
@@ -163,7 +163,7 @@ class MatchLookup:
         """The (key, pk) rows of the pointers ``pks`` under any of ``keys``: PostgreSQL
         filters them itself (a batch's ~20k key rows hold a few hundred shared ones)."""
         if self.conn.dialect.name == "postgresql":
-            rows = _pg_rows(self.conn, KEYS_OF_PG, (_array(pks), _array(keys)))
+            rows = _pg_rows(self.conn, KEYS_OF_PG, (int_array(pks), int_array(keys)))
             return [(int(k), int(pk)) for k, pk in rows]
         wanted, b = set(keys), t.pointer_blocks.c
         return [(k, pk) for chunk in _chunks(list(pks))
@@ -177,7 +177,7 @@ class MatchLookup:
         p, ids = t.pointers.c, sorted(set(pks))
         if self.conn.dialect.name == "postgresql":
             rows = _pg_rows(self.conn, "SELECT pk, version FROM pointers "
-                            "WHERE pk = ANY(%s::bigint[])", (_array(ids),))  # fmt: skip
+                            "WHERE pk = ANY(%s::bigint[])", (int_array(ids),))  # fmt: skip
         else:
             rows = [tuple(r) for chunk in _chunks(ids) for r in self.conn.execute(
                 select(p.pk, p.version).where(p.pk.in_(chunk)))]  # fmt: skip
@@ -189,7 +189,7 @@ class MatchLookup:
             return {}
         if self.conn.dialect.name == "postgresql":
             return {int(k): int(n) for k, n in _pg_rows(self.conn, BLOCK_SIZES_PG,
-                                                        (cap, _array(keys)))}  # fmt: skip
+                                                        (cap, int_array(keys)))}  # fmt: skip
         b = t.pointer_blocks.c
         sizes: dict[int, int] = {}
         for chunk in _chunks(list(keys)):
@@ -219,7 +219,7 @@ class MatchLookup:
         hits: list[list[int]] = [[] for _ in probes]
         if not keys:
             return hits
-        for probe, pk in _pg_rows(self.conn, SHARED_PG, (_array(keys), _array(owner), lone)):
+        for probe, pk in _pg_rows(self.conn, SHARED_PG, (int_array(keys), int_array(owner), lone)):
             hits[probe].append(pk)
         return hits
 
@@ -241,7 +241,7 @@ class MatchLookup:
         if self.conn.dialect.name == "postgresql":  # one array parameter, not IN chunks
             rows = _pg_rows(self.conn, "SELECT pk, pointer_id, jurisdiction, record_id, real_id, "
                             "status, identity, version FROM pointers "
-                            "WHERE pk = ANY(%s::bigint[])", (_array(pks),))  # fmt: skip
+                            "WHERE pk = ANY(%s::bigint[])", (int_array(pks),))  # fmt: skip
         else:
             rows = [tuple(r) for chunk in _chunks(pks) for r in self.conn.execute(
                 select(p.pk, p.pointer_id, p.jurisdiction, p.record_id, p.real_id, p.status,
@@ -294,11 +294,6 @@ SELECT k, (SELECT count(*) FROM (SELECT 1 FROM pointer_blocks WHERE block_key = 
                                  LIMIT %s) s)
 FROM unnest(%s::bigint[]) AS k
 """
-
-
-def _array(values: Iterable[int]) -> str:
-    """A PostgreSQL array literal of integers (safe: ``str`` of an int is digits only)."""
-    return "{" + ",".join(map(str, values)) + "}"
 
 
 @dataclass(frozen=True, slots=True)

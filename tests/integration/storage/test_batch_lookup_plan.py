@@ -24,8 +24,9 @@ from lpx.bootstrap import Hub
 from lpx.domain.blocking import pointer_keys
 from lpx.domain.profile import MatchProfile
 from lpx.domain.records import Card, CardType, Identity, PointerRecord, Status
+from lpx.storage.repositories import int_array
 from lpx.storage.uow import UnitOfWork
-from lpx.storage.workflow_repositories import BLOCK_SIZES_PG, KEYS_OF_PG, SHARED_PG, _array
+from lpx.storage.workflow_repositories import BLOCK_SIZES_PG, KEYS_OF_PG, SHARED_PG
 
 FIRST = ("William", "Maria", "James", "Ana", "Robert", "Linda", "Jose", "Mei")
 LAST = ("Garcia", "Smith", "Nguyen", "Johnson", "Lopez", "Kim", "Brown", "Patel")
@@ -82,7 +83,7 @@ def test_batch_lookup_probes_the_index_key_by_key(hub: Hub, engine: Engine) -> N
         # As a batch sends them: ~40 keys for each of 1000 probes.
         owners = [i % 1000 for i in range(len(keys))]
         with uow.conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
-            cur.execute("EXPLAIN " + SHARED_PG, (_array(keys), _array(owners), 2))
+            cur.execute("EXPLAIN " + SHARED_PG, (int_array(keys), int_array(owners), 2))
             plan = [r[0].strip() for r in cur.fetchall()]
     text = "\n".join(plan)
     assert "Seq Scan" not in text, text
@@ -109,8 +110,8 @@ def test_catch_up_reads_recent_pointers_by_their_index(hub: Hub, engine: Engine)
         assert sorted(hits) == sorted(pks)
         plans = []
         with uow.conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
-            for statement, params in ((KEYS_OF_PG, (_array(pks), _array(keys))),
-                                      (BLOCK_SIZES_PG, (3, _array(keys)))):  # fmt: skip
+            for statement, params in ((KEYS_OF_PG, (int_array(pks), int_array(keys))),
+                                      (BLOCK_SIZES_PG, (3, int_array(keys)))):  # fmt: skip
                 cur.execute("EXPLAIN " + statement, params)
                 plans.append("\n".join(r[0].strip() for r in cur.fetchall()))
     keys_of, sizes = plans
