@@ -120,7 +120,7 @@ class ProfileArrays:
     def of_candidate_data(cls, data: Sequence[ProfileData]) -> ProfileArrays:
         """:meth:`of_candidates` from profiles in their stored form (``MatchProfile.to_dict``),
         as a bulk load's batch opens its ~30k candidates: building each one's ``MatchProfile``
-        as well costs ~1.7 us more (4.5 before ``from_dict`` filled the slots itself). The
+        as well costs ~2 us more (4.5 before ``from_dict`` filled the slots itself). The
         ``profiles`` column holds the data; :func:`levels` builds a profile only for a row
         it compares the scalar way (AKA names, long surnames)."""
         n = [d["n"] for d in data]
