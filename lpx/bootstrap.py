@@ -67,7 +67,7 @@ class Hub:
 
 # Allocations between young-generation collections in a serving process (CPython: 700).
 # A bulk load's batch keeps tens of thousands of objects alive for a moment (its candidates'
-# profiles and columns): at 700 each collection found them alive and promoted them, and the
+# opened documents and columns): at 700 each collection found them alive and promoted them, and the
 # ~40 full collections that followed traversed them again. Onboarding 100k records into 5M
 # (benchmarks/onboarding.py) each hub process spent 12-14 s in collections at 700 and 2.5 s
 # at 50,000: most objects now die young, by reference count, before a collection sees them.

@@ -130,7 +130,7 @@ class ProfileArrays:
         return cls._of_fields(
             data, name, None, [x[1] for x in n], [x[4] for x in n], [d["x"] for d in data],
             [int(d["d"].replace("-", "")) if d["d"] else -1 for d in data],
-            [t[0] for t in s], [tuple(t[1 : 1 + MASKED_TOKEN_COUNT]) for t in s],
+            [t[0] for t in s], [tuple(t[1:]) for t in s],
             [bool(d["a"]) for d in data])  # fmt: skip
 
     @classmethod
@@ -150,6 +150,8 @@ class ProfileArrays:
                    sex: Sequence[str], dob: Sequence[int], ssn: Sequence[str],
                    masked: Sequence[tuple[str, ...]],
                    has_aka: Sequence[bool]) -> ProfileArrays:  # fmt: skip
+        # Padded and cut: a document stored before the last-digit mask was dropped holds a
+        # fifth token, never compared (docs/privacy.md).
         padded = [(m + _NO_TOKENS)[:MASKED_TOKEN_COUNT] for m in masked]
         objects = np.empty(len(profiles), dtype=object)
         objects[:] = list(profiles)

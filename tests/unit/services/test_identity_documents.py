@@ -19,7 +19,8 @@ import pytest
 from lpx.domain.blocking import pointer_keys
 from lpx.domain.profile import MatchProfile
 from lpx.domain.records import MASKED_TOKEN_COUNT, Identity, Sex, SsnTokens
-from lpx.services.codec import identity_document, parse_identity, profile_of
+from lpx.domain.vectorized import ProfileArrays
+from lpx.services.codec import identity_document, parse_identity, profile_data, profile_of
 
 TOKENS = SsnTokens("f" * 32, tuple(str(i) * 32 for i in range(MASKED_TOKEN_COUNT)))
 LAST_DIGIT_MASK = "e" * 32
@@ -75,6 +76,13 @@ def test_a_legacy_document_opens_with_four_masked_tokens() -> None:
     assert identity.ssn == TOKENS
     assert identity.ssn.validate() == []
     assert profile.ssn_masked == TOKENS.masked
+
+
+def test_a_legacy_documents_candidate_columns_hold_four_masked_tokens() -> None:
+    """Case opening puts candidates into columns from their data, not their profile."""
+    columns = ProfileArrays.of_candidate_data([profile_data(_legacy_document())])
+    assert columns.masked.tolist() == [list(TOKENS.masked)]
+    assert columns.ssn.tolist() == [TOKENS.full]
 
 
 def test_no_block_key_is_made_from_the_last_digit_mask() -> None:
