@@ -86,6 +86,7 @@ class Findings:
     looked: int  # the last committed case-opening epoch before the lookup
     pairs: list[FoundPair]
     written: tuple[str, ...]  # every probe's pointer id, opened or not
+    written_pks: tuple[int, ...]  # and their pks
 
 
 class CaseOpener:
@@ -117,12 +118,13 @@ class CaseOpener:
         """The match and possible pairs of ``probes`` (pointers just written in ``uow``)
         among the pointers committed so far, found without the case-opening lock."""
         if not probes:  # nothing written (an unchanged batch): nothing to look up
-            return Findings(ProbeBatch([], {}, []), 0, [], ())
+            return Findings(ProbeBatch([], {}, []), 0, [], (), ())
         looked = uow.matches.epoch()  # before the lookup: anything later is caught up
         batch, pairs = match_batch(uow.matches, self._index_key, self._model, probes,
                                    _profile_opener(codec), self._candidate_limit,
                                    self._lone_block_limit)  # fmt: skip
-        return Findings(batch, looked, pairs, tuple(p.pointer_id for p in probes))
+        return Findings(batch, looked, pairs, tuple(p.pointer_id for p in probes),
+                        tuple(p.pk for p in probes))  # fmt: skip
 
     def open(self, uow: UnitOfWork, actor: Actor, findings: Findings,
              codec: IdentityCodec) -> dict[str, int]:  # fmt: skip
@@ -131,7 +133,7 @@ class CaseOpener:
         state (the state of the other pointer)."""
         if not findings.written:
             return {}
-        last = uow.matches.exclusive(findings.written)
+        last = uow.matches.exclusive(findings.written_pks)
         pairs = self._caught_up(uow, findings, last, _profile_opener(codec))
         best: dict[str, FoundPair] = {}
         for p in pairs:
@@ -178,7 +180,8 @@ class CaseOpener:
         batch, matches = findings.batch, uow.matches
         recent = matches.since(findings.looked, last)
         if recent is None:  # more commits since the lookup than are kept: look again
-            hits, found = matches.shared(batch.keys, self._lone_block_limit)
+            hits, found = matches.shared(batch.keys, self._lone_block_limit,
+                                         [p.pk for p in batch.probes])  # fmt: skip
             return score_hits(batch, hits, found, self._model, opener, self._candidate_limit)
         now = matches.versions([p.other.pk for p in findings.pairs])
         again = set(recent) | {p.other.pk for p in findings.pairs if p.other.pk in now

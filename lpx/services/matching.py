@@ -90,6 +90,7 @@ class Probe:
     """A pointer just written, as case opening sees it."""
 
     pointer_id: str
+    pk: int  # the pointer's row, so the lookup need not fetch it as its own candidate
     jurisdiction: str
     record_id: str
     real_id: bool
@@ -152,7 +153,7 @@ def match_batch(lookup: MatchLookup, index_key: bytes, model: MatchModel,
     candidate while that key's block holds at most ``lone_block_limit`` pointers (the probe
     itself among them), as a search counts them (``PointerRepository.candidates``)."""
     batch = ProbeBatch.of(index_key, probes, open_profile)
-    hits, found = lookup.shared(batch.keys, lone_block_limit)
+    hits, found = lookup.shared(batch.keys, lone_block_limit, [p.pk for p in batch.probes])
     return batch, score_hits(batch, hits, found, model, open_profile, candidate_limit, limit)
 
 
@@ -180,7 +181,7 @@ def score_hits(batch: ProbeBatch, hits: Sequence[Sequence[int]],
     right: list[int] = []
     by_id: dict[str, MatchCandidate] = {}
     for p, pks in zip(batch.probes, hits, strict=True):
-        others = sorted(pk for pk in pks if found[pk].pointer_id != p.pointer_id)
+        others = sorted(pk for pk in pks if pk != p.pk)
         for pk in others[:candidate_limit]:
             c = found[pk]
             prof = other_profile(c)

@@ -105,7 +105,7 @@ class PointerService:
             updated = unchanged = 0
             ids: list[str] = []
             changed: list[str] = []
-            probes: list[Probe] = []
+            written: list[tuple[NewPointer, MatchProfile, int | None]] = []
             for record in records:
                 old = existing.get(record.record_id)
                 fingerprint = content_hash(record, key)
@@ -118,15 +118,18 @@ class PointerService:
                 new, profile = self._new_pointer(record, fingerprint, old, key)
                 ids.append(new.pointer_id)
                 changed.append(new.pointer_id)
-                probes.append(Probe(new.pointer_id, new.jurisdiction, new.record_id,
-                                    new.real_id, new.status, new.identity, profile))  # fmt: skip
                 if old is None:
                     added.append(new)
                 else:
                     uow.pointers.replace(old, new)
                     CredentialStatusService.on_pointer_changed(uow.conn, new.pointer_id, new.status)
                     updated += 1
-            uow.pointers.add_many(added)
+                written.append((new, profile, old.pk if old else None))
+            pks = uow.pointers.add_many(added)
+            probes = [Probe(new.pointer_id, pks[new.pointer_id] if pk is None else pk,
+                            new.jurisdiction, new.record_id, new.real_id, new.status,
+                            new.identity, profile)
+                      for new, profile, pk in written]  # fmt: skip
             # Candidates are looked up and scored before the claim and the case-opening lock,
             # both of which wait for earlier writers: this is the work that overlaps theirs.
             found = self.cases.find(uow, probes, self._codec) if self.cases else None

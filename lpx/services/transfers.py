@@ -143,8 +143,8 @@ class TransferService:
             if self._cases is not None:  # a second active REAL ID card raises a case here too
                 c = req.card
                 self._cases.after_write(uow, actor, [Probe(
-                    row.pointer_id, actor.jurisdiction, req.record_id, c.real_id, c.status,
-                    sealed)], self._codec)  # fmt: skip
+                    row.pointer_id, row.pk, actor.jurisdiction, req.record_id, c.real_id,
+                    c.status, sealed)], self._codec)  # fmt: skip
             self._audit.append(uow.conn, AuditEvent.by(
                 actor, Action.TRANSFER, pointer_ids=(row.pointer_id,), refs=(t.transfer_id,),
                 jurisdictions=frozenset({row.jurisdiction}), result_count=1))  # fmt: skip

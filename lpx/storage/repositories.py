@@ -125,23 +125,23 @@ class PointerRepository:
         ).first()
         return _pointer(row) if row else None
 
-    def add_many(self, new: Sequence[NewPointer]) -> None:
-        """Raises :class:`RecordIdTaken` when a concurrent write committed one of the record
-        ids first (this transaction read them as absent)."""
+    def add_many(self, new: Sequence[NewPointer]) -> dict[str, int]:
+        """The new pointers' primary keys by pointer id. Raises :class:`RecordIdTaken` when
+        a concurrent write committed one of the record ids first (this transaction read
+        them as absent)."""
         if not new:
-            return
+            return {}
         try:
-            self._add_many(new)
+            return self._add_many(new)
         except (IntegrityError, psycopg.errors.UniqueViolation) as exc:
             if "record_id" not in str(getattr(exc, "orig", exc)):
                 raise
             raise RecordIdTaken from exc  # no message: the driver's names the row's values
 
-    def _add_many(self, new: Sequence[NewPointer]) -> None:
+    def _add_many(self, new: Sequence[NewPointer]) -> dict[str, int]:
         now = utcnow()
         if self.conn.dialect.name == "postgresql":
-            self._copy_pointers(new, now)
-            return
+            return self._copy_pointers(new, now)
         values = [
             {
                 "pointer_id": p.pointer_id, "jurisdiction": p.jurisdiction,
@@ -160,8 +160,9 @@ class PointerRepository:
         )
         pks = {pid: pk for pk, pid in result}
         self._add_blocks((pks[p.pointer_id], p.block_keys) for p in new)
+        return pks
 
-    def _copy_pointers(self, new: Sequence[NewPointer], now: datetime) -> None:
+    def _copy_pointers(self, new: Sequence[NewPointer], now: datetime) -> dict[str, int]:
         """PostgreSQL: take the primary keys from the table's sequence, then COPY both tables.
 
         A 1000-row multi-VALUES INSERT spends most of its time in psycopg building and the
@@ -182,6 +183,7 @@ class PointerRepository:
                         now, now,
                     ))  # fmt: skip
             self._copy_blocks(cur, zip(pks, (p.block_keys for p in new), strict=True))
+        return {p.pointer_id: pk for pk, p in zip(pks, new, strict=True)}
 
     def _driver_cursor(self) -> Any:
         """A cursor of the DBAPI connection under this unit of work (same transaction)."""

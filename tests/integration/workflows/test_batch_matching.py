@@ -55,7 +55,8 @@ _CROWD = ("Okafor", "Brandt", "Quispe", "Haddad", "Lindqvist", "Tanaka", "Mbeki"
 
 def _probes(uow: UnitOfWork, codec: IdentityCodec, with_profile: bool) -> list[Probe]:
     rows = [r for s in STATES for r in uow.pointers.page(s, "", 1000)]
-    return [Probe(r.pointer_id, r.jurisdiction, r.record_id, r.real_id, r.status, r.identity,
+    return [Probe(r.pointer_id, r.pk, r.jurisdiction, r.record_id, r.real_id, r.status,
+                  r.identity,
                   codec.profile(r.identity, r.jurisdiction, r.pointer_id) if with_profile
                   else None) for r in rows]  # fmt: skip
 
@@ -164,3 +165,23 @@ def test_lookup_among_recent_pointers_equals_the_full_lookup_restricted_to_them(
         lone_hits = {lone: sum(map(len, uow.matches.among(keys, recent, lone)[0]))
                      for lone in (12, 11)}  # fmt: skip
         assert lone_hits[12] > lone_hits[11]  # the boundary is exercised
+
+
+def test_a_probes_own_pointer_counts_in_its_blocks_but_is_not_fetched(hub: Hub) -> None:
+    """A batch's probes are already in the index: each finds itself under all its keys. Told
+    which pointer is each probe's own, the lookup leaves it out of that probe's hits and
+    does not read it, yet still counts it in the probe's blocks for the lone-key rule (the
+    crowd's twelve straddle the limits 12 and 11 with it)."""
+    _load(hub, 900)
+    codec, index_key = hub.pointers.codec, hub.settings.index_key()
+    with UnitOfWork(hub.engine) as uow:
+        probes = [p for p in _probes(uow, codec, with_profile=True) if p.profile is not None]
+        keys = [probe_keys(index_key, p.profile) for p in probes if p.profile is not None]
+        own = [p.pk for p in probes]
+        for lone in (500, 12, 11, 0):
+            full, _ = uow.matches.shared(keys, lone)
+            assert all(mine in hits for hits, mine in zip(full, own, strict=True))
+            got, found = uow.matches.shared(keys, lone, own)
+            want = [[pk for pk in h if pk != mine] for h, mine in zip(full, own, strict=True)]
+            assert got == want
+            assert set(found) == {pk for h in got for pk in h}
