@@ -85,8 +85,7 @@ class Findings:
     batch: ProbeBatch
     looked: int  # the last committed case-opening epoch before the lookup
     pairs: list[FoundPair]
-    written: tuple[str, ...]  # every probe's pointer id, opened or not
-    written_pks: tuple[int, ...]  # and their pks
+    written: tuple[Probe, ...]  # every probe, opened or not
 
 
 class CaseOpener:
@@ -118,13 +117,12 @@ class CaseOpener:
         """The match and possible pairs of ``probes`` (pointers just written in ``uow``)
         among the pointers committed so far, found without the case-opening lock."""
         if not probes:  # nothing written (an unchanged batch): nothing to look up
-            return Findings(ProbeBatch([], {}, []), 0, [], (), ())
+            return Findings(ProbeBatch([], {}, []), 0, [], ())
         looked = uow.matches.epoch()  # before the lookup: anything later is caught up
         batch, pairs = match_batch(uow.matches, self._index_key, self._model, probes,
                                    _profile_opener(codec), self._candidate_limit,
                                    self._lone_block_limit)  # fmt: skip
-        return Findings(batch, looked, pairs, tuple(p.pointer_id for p in probes),
-                        tuple(p.pk for p in probes))  # fmt: skip
+        return Findings(batch, looked, pairs, tuple(probes))
 
     def open(self, uow: UnitOfWork, actor: Actor, findings: Findings,
              codec: IdentityCodec) -> dict[str, int]:  # fmt: skip
@@ -133,7 +131,7 @@ class CaseOpener:
         state (the state of the other pointer)."""
         if not findings.written:
             return {}
-        last = uow.matches.exclusive(findings.written_pks)
+        last = uow.matches.exclusive([p.pk for p in findings.written])
         pairs = self._caught_up(uow, findings, last, _profile_opener(codec))
         best: dict[str, FoundPair] = {}
         for p in pairs:
@@ -166,7 +164,7 @@ class CaseOpener:
                 jurisdictions=frozenset(j for c in new for j in (c.jurisdiction_a,
                                                                  c.jurisdiction_b))))  # fmt: skip
         opened: dict[str, int] = {}
-        written = set(findings.written)
+        written = {p.pointer_id for p in findings.written}
         for c in new:
             other = c.jurisdiction_b if c.pointer_a in written else c.jurisdiction_a
             opened[other] = opened.get(other, 0) + 1
@@ -180,8 +178,7 @@ class CaseOpener:
         batch, matches = findings.batch, uow.matches
         recent = matches.since(findings.looked, last)
         if recent is None:  # more commits since the lookup than are kept: look again
-            hits, found = matches.shared(batch.keys, self._lone_block_limit,
-                                         [p.pk for p in batch.probes])  # fmt: skip
+            hits, found = matches.shared(batch.keys, self._lone_block_limit, batch.own)
             return score_hits(batch, hits, found, self._model, opener, self._candidate_limit)
         now = matches.versions([p.other.pk for p in findings.pairs])
         again = set(recent) | {p.other.pk for p in findings.pairs if p.other.pk in now

@@ -130,6 +130,11 @@ class ProbeBatch:
     profiles: dict[str, MatchProfile]
     keys: list[list[int]]
 
+    @property
+    def own(self) -> list[int]:
+        """Each probe's own pointer (pk), which its lookup counts in its blocks but skips."""
+        return [p.pk for p in self.probes]
+
     @classmethod
     def of(cls, index_key: bytes, probes: Sequence[Probe],
            open_profile: ProfileOpener) -> ProbeBatch:  # fmt: skip
@@ -153,7 +158,7 @@ def match_batch(lookup: MatchLookup, index_key: bytes, model: MatchModel,
     candidate while that key's block holds at most ``lone_block_limit`` pointers (the probe
     itself among them), as a search counts them (``PointerRepository.candidates``)."""
     batch = ProbeBatch.of(index_key, probes, open_profile)
-    hits, found = lookup.shared(batch.keys, lone_block_limit, [p.pk for p in batch.probes])
+    hits, found = lookup.shared(batch.keys, lone_block_limit, batch.own)
     return batch, score_hits(batch, hits, found, model, open_profile, candidate_limit, limit)
 
 
