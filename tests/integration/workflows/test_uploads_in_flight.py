@@ -143,9 +143,18 @@ def test_a_batch_that_overtakes_the_one_before_it_waits_for_it(
 ) -> None:
     """The first batch is held before its claim (in its candidate lookup) until the second
     has tried to claim the upload: the second lets go of the upload and waits, rather than
-    being refused as out of order, and both commit in file order."""
+    being refused as out of order, and both commit in file order. The second starts once
+    the first is in flight: one that reaches the hub before its predecessor is refused
+    (the loader sends it again), which is not what this test is about."""
     upload, _ = pg_hub.uploads.start(ACTOR, "sha256:" + "cd" * 32 + ":100", "ca.csv")
     second_tried = threading.Event()
+    first_in_flight = threading.Event()
+    real_in_flight = UploadRepository.in_flight
+
+    def in_flight(self: UploadRepository, *args: Any) -> None:
+        real_in_flight(self, *args)
+        if threading.current_thread().name == "first":
+            first_in_flight.set()
 
     def noting(step: Callable[..., Any]) -> Callable[..., Any]:
         def noted(self: UploadRepository, *args: Any) -> Any:
@@ -167,6 +176,7 @@ def test_a_batch_that_overtakes_the_one_before_it_waits_for_it(
     for step in ("after_batch", "lock"):  # whichever the second's claim calls first
         monkeypatch.setattr(UploadRepository, step, noting(getattr(UploadRepository, step)))
     monkeypatch.setattr(opener, "find", find)
+    monkeypatch.setattr(UploadRepository, "in_flight", in_flight)
     outcome: dict[str, Any] = {}
 
     def send(records: list[PointerRecord], seq: int) -> None:
@@ -179,8 +189,9 @@ def test_a_batch_that_overtakes_the_one_before_it_waits_for_it(
 
     threads = [threading.Thread(target=send, args=(_records(p, 3), seq), name=name)
                for name, p, seq in (("first", "A", 3), ("second", "B", 6))]  # fmt: skip
-    for th in threads:
-        th.start()
+    threads[0].start()
+    assert first_in_flight.wait(20)
+    threads[1].start()
     for th in threads:
         th.join(30)
     assert outcome["first"].added == 3, outcome
