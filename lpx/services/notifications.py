@@ -7,7 +7,8 @@ notification with an HMAC-SHA256 signature over ``<timestamp>.<body>`` and retri
 exponential backoff; delivery state lives in the notification row, so a restart resumes, and
 rows are claimed under a lease (lpx/storage/webhook_deliveries.py), so several hub processes
 never send one notification at the same time. URLs pass the SSRF guard
-(lpx/services/webhook_urls.py) when registered and again before each delivery.
+(lpx/services/webhook_urls.py) when registered and again before each delivery, which goes to
+the address the guard approved.
 """
 
 from __future__ import annotations
@@ -151,16 +152,18 @@ class NotificationService:
     def _send(self, http: httpx.Client, url: str, secret: str, row: NotificationRow) -> str:
         """POST one delivery; "" when accepted, else a short reason (no response bodies)."""
         try:
-            self.guard.check(url)  # the host may resolve elsewhere than at registration
+            target = self.guard.check(url)  # the host may resolve elsewhere than at registration
         except UnsafeWebhookUrl:
             return "refused: unsafe webhook address"
         body = Notification.of(row).payload(row.jurisdiction)
         ts = str(int(time.time()))
         headers = {"Content-Type": "application/json", TIMESTAMP_HEADER: ts,
                    SIGNATURE_HEADER: sign_body(secret, ts, body),
-                   DELIVERY_HEADER: f"{row.jurisdiction}-{row.seq}"}  # fmt: skip
+                   DELIVERY_HEADER: f"{row.jurisdiction}-{row.seq}", "Host": target.host}
+        tls = {"sni_hostname": target.server_name} if target.server_name else {}
         try:
-            response = http.post(url, content=body, headers=headers, follow_redirects=False)
+            response = http.post(target.url, content=body, headers=headers,
+                                 follow_redirects=False, extensions=tls)  # fmt: skip
         except httpx.HTTPError as exc:
             return f"{type(exc).__name__}"
         if response.is_redirect:

@@ -7,6 +7,11 @@ resolve only to global addresses. The operator's allow-list (``LPX_WEBHOOK_ALLOW
 admits named hosts over http and at private addresses (a receiver on 127.0.0.1 in tests). The
 check runs at registration and again before every delivery, since DNS answers change; the
 delivery client follows no redirects.
+
+A delivery connects to the address the check approved (:class:`WebhookTarget`), never to a
+second answer for the name: otherwise a host whose DNS answers a public address to the check
+and 169.254.169.254 a moment later (DNS rebinding) would pass. The name still goes in the
+Host header and in TLS, so the receiver's certificate is verified against it.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from lpx.services.errors import InvalidRequest
@@ -40,14 +46,36 @@ def _public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+@dataclass(frozen=True, slots=True)
+class WebhookTarget:
+    """Where a checked URL is delivered: ``url`` with its host replaced by the approved
+    address, the ``host`` header it named, and the ``server_name`` its TLS certificate must
+    carry (None over http)."""
+
+    url: str
+    host: str
+    server_name: str | None
+
+
+def _pinned(url: str, address: str) -> WebhookTarget:
+    parts = urlsplit(url)
+    ip = f"[{address}]" if ":" in address else address
+    netloc = f"{ip}:{parts.port}" if parts.port else ip
+    host = (parts.hostname or "").lower()
+    return WebhookTarget(parts._replace(netloc=netloc).geturl(),
+                         parts.netloc.rsplit("@", 1)[-1],
+                         host if parts.scheme == "https" else None)  # fmt: skip
+
+
 class WebhookUrlGuard:
     def __init__(self, allow_hosts: frozenset[str] = frozenset(),
                  resolver: Resolver = resolve) -> None:  # fmt: skip
         self.allow_hosts = frozenset(h.lower() for h in allow_hosts)
         self._resolve = resolver
 
-    def check(self, url: str) -> None:
-        """Raise :class:`UnsafeWebhookUrl` with a reason a state administrator can act on."""
+    def check(self, url: str) -> WebhookTarget:
+        """The URL pinned to an address it resolves to; :class:`UnsafeWebhookUrl` with a
+        reason a state administrator can act on when any of its addresses is refused."""
         try:
             parts = urlsplit(url)
             port = parts.port
@@ -67,11 +95,10 @@ class WebhookUrlGuard:
             raise UnsafeWebhookUrl(f"The webhook host {host} does not resolve.") from None
         if not addresses:
             raise UnsafeWebhookUrl(f"The webhook host {host} does not resolve.")
-        if allowed:
-            return
         refused = [a for a in addresses if a.lower() not in self.allow_hosts and not _public(a)]
-        if refused:
+        if refused and not allowed:
             raise UnsafeWebhookUrl(
                 f"The webhook host {host} resolves to a private, loopback or link-local "
                 f"address ({refused[0]}); the hub calls public addresses only."
             )
+        return _pinned(url, addresses[0])

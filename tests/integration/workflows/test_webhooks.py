@@ -1,10 +1,11 @@
 """Signed webhooks against a real HTTP receiver on 127.0.0.1: signature, retry after a 500,
-no redirects, no double sending by two workers, the pull feed as the lossless fallback, and
-the SSRF refusals."""
+no redirects, no double sending by two workers, the pull feed as the lossless fallback, the
+SSRF refusals, and delivery over TLS to the address the guard approved (DNS rebinding)."""
 
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -13,13 +14,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 from helpers import auth, pointer
 from sqlalchemy import Engine, select
 
 from lpx.api.app import create_app
 from lpx.auth.permissions import Role
+from lpx.auth.policy import Actor
 from lpx.bootstrap import Hub, build_hub
 from lpx.config import Settings
 from lpx.services.notifications import (
@@ -40,7 +47,7 @@ PUBLIC_IP = "93.184.215.14"  # a global address; registering it needs no DNS and
 class Receiver:
     """A tiny webhook receiver: records every request, answers from a script (then 200)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
         self.script: list[int] = []
         self.delay = 0.0
@@ -64,20 +71,55 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
 
     def bodies(self) -> list[dict[str, Any]]:
         return [json.loads(body) for _, _, body in self.requests]
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
+def _serve(r: Receiver) -> Iterator[Receiver]:
     thread = threading.Thread(target=r.server.serve_forever, daemon=True)
     thread.start()
     yield r
     r.server.shutdown()
     r.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    yield from _serve(Receiver())
+
+
+HOOK_HOST = "hooks.lpx.test"  # resolves nowhere: only a pinned delivery can reach it
+
+
+def _certificate(tmp_path: Path, name: str) -> Path:
+    """A self-signed certificate (and its key) for ``name``, as one PEM file."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .sign(key, hashes.SHA256()))  # fmt: skip
+    pem = tmp_path / f"{name}.pem"
+    pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))  # fmt: skip
+    return pem
+
+
+@pytest.fixture
+def tls_receiver(tmp_path: Path) -> Iterator[tuple[Receiver, Path]]:
+    """A receiver over https whose certificate names HOOK_HOST, with that certificate."""
+    pem = _certificate(tmp_path, HOOK_HOST)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pem)
+    for r in _serve(Receiver(context)):
+        yield r, pem
 
 
 @pytest.fixture
@@ -252,3 +294,51 @@ def test_a_host_that_turns_private_after_registration_is_not_called() -> None:
     answers["hooks.example.org"] = [PUBLIC_IP, "192.168.1.5"]
     with pytest.raises(UnsafeWebhookUrl, match=r"192\.168\.1\.5"):
         guard.check("https://hooks.example.org/x")
+
+
+def test_a_delivery_goes_to_the_address_the_guard_approved(
+    webhook_hub: Hub, tls_receiver: tuple[Receiver, Path]
+) -> None:
+    """The name is resolved once, by the guard, and the delivery connects to that answer:
+    a second lookup by the HTTP client could get another (DNS rebinding). HOOK_HOST has no
+    DNS answer at all here, so only a pinned delivery arrives; the name still goes in the
+    Host header and in TLS, whose certificate check it must pass."""
+    receiver, pem = tls_receiver
+    port = receiver.server.server_address[1]
+    url = f"https://{HOOK_HOST}:{port}/hook"
+    looked_up: list[str] = []
+
+    def resolver(host: str, _port: int) -> list[str]:
+        looked_up.append(host)
+        return ["127.0.0.1"]
+
+    guard = WebhookUrlGuard(frozenset({HOOK_HOST}), resolver=resolver)
+    target = guard.check(url)
+    assert (target.url, target.host, target.server_name) == \
+        (f"https://127.0.0.1:{port}/hook", f"{HOOK_HOST}:{port}", HOOK_HOST)  # fmt: skip
+    looked_up.clear()
+    with httpx.Client(verify=ssl.create_default_context(cafile=pem)) as http:
+        svc = NotificationService(lambda: UnitOfWork(webhook_hub.engine), http=http,
+                                  guard=guard)  # fmt: skip
+        admin = Actor("CA", "admin", frozenset({Role.STATE_ADMIN}), 0)
+        secret = svc.set_webhook(admin, url)
+        queue(webhook_hub, 1)
+        assert svc.deliver_due() == 1, _last_error(webhook_hub)
+        # A certificate for another name is refused: TLS checks the name, not the address.
+        other = WebhookUrlGuard(frozenset({"elsewhere.lpx.test"}), resolver=resolver)
+        svc.guard = other
+        svc.set_webhook(admin, url.replace(HOOK_HOST, "elsewhere.lpx.test"))
+        queue(webhook_hub, 1)
+        assert svc.deliver_due() == 0
+        assert _last_error(webhook_hub) == "ConnectError"
+    [(path, headers, body)] = receiver.requests
+    assert path == "/hook"
+    assert headers["Host"] == f"{HOOK_HOST}:{port}"
+    assert verify_signature(secret, headers[TIMESTAMP_HEADER], body, headers[SIGNATURE_HEADER])
+    assert looked_up == [HOOK_HOST] * 2 + ["elsewhere.lpx.test"] * 2  # registration, delivery
+
+
+def _last_error(hub: Hub) -> str | None:
+    with hub.engine.connect() as conn:
+        return conn.execute(select(w.notifications.c.last_error)
+                            .order_by(w.notifications.c.seq.desc()).limit(1)).scalar_one()
