@@ -104,11 +104,6 @@ class MatchModel:
         table, floor = bits
         return np.array([table.get(v, floor) for v in values], dtype=np.float64)
 
-    def weight_for(self, field_name: str, level: str, value: str) -> float:
-        """:meth:`weight`, term-frequency adjusted for an exact name agreeing on ``value``."""
-        w = self.weight(field_name, level)
-        return w + self.tf_bits(field_name, value) if level == "exact" else w
-
     @property
     def prior_weight(self) -> float:
         return math.log2(self.prior / (1 - self.prior))

@@ -166,9 +166,6 @@ class RateGuard:
         self.policy = policy
         self._clock = clock
 
-    def admit(self, actor: Actor) -> None:
-        self.limiter.hit(self.policy.limits(actor), self._clock())
-
     def hit_for(self, actor: Actor) -> Hit:
         return Hit(self.policy.limits(actor), self._clock())
 

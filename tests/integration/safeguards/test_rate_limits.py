@@ -110,18 +110,21 @@ def test_a_states_daily_ceiling_holds_across_its_users_until_the_utc_day_ends(
     """New user ids each stay under every per-user limit; the state's day still ends them."""
     day_start = 86400.0 * 20600  # a UTC midnight
     t = [day_start + 3600 * 15]
-    guard = RateGuard(DatabaseRateLimiter(hub.engine), RatePolicy(per_jurisdiction_day=3),
-                      clock=lambda: t[0])  # fmt: skip
+    limiter, policy = DatabaseRateLimiter(hub.engine), RatePolicy(per_jurisdiction_day=3)
+
+    def admit(state: str, user: str) -> None:
+        limiter.hit(policy.limits(Actor(state, user, frozenset(), 1)), t[0])
+
     for i in range(3):
-        guard.admit(Actor("CA", f"clerk-{i}", frozenset(), 1))
+        admit("CA", f"clerk-{i}")
         t[0] += 3600  # a new hour: the hourly limits start over
     with pytest.raises(RateLimited) as refused:
-        guard.admit(Actor("CA", "clerk-9", frozenset(), 1))
+        admit("CA", "clerk-9")
     assert "all of CA's users together may make 3 every day" in str(refused.value)
     assert refused.value.retry_after == int(day_start + 86400 - t[0])
-    guard.admit(Actor("NY", "clerk-0", frozenset(), 1))  # another state has its own day
+    admit("NY", "clerk-0")  # another state has its own day
     t[0] = day_start + 86400
-    guard.admit(Actor("CA", "clerk-9", frozenset(), 1))
+    admit("CA", "clerk-9")
 
 
 def test_a_refused_search_still_counts(hub: Hub) -> None:

@@ -69,13 +69,11 @@ def test_tf_adjustment_makes_a_rare_name_count_more() -> None:
     model = MatchModel(tf={"last_name": {"smith": 0.02, "lee": 0.001}},
                        tf_floor={"last_name": 0.0001})  # fmt: skip
     u_exact = base.mu["last_name"]["exact"][1]
-    common = model.weight_for("last_name", "exact", "smith")
-    rare = model.weight_for("last_name", "exact", "oyelaran")
-    assert common == base.weight("last_name", "exact") + math.log2(u_exact / 0.02)
-    assert rare > model.weight_for("last_name", "exact", "lee") > common
-    # Only the exact level is adjusted, and only fields with a table.
-    assert model.weight_for("last_name", "jw_high", "smith") == base.weight("last_name", "jw_high")
-    assert model.weight_for("first_name", "exact", "ann") == base.weight("first_name", "exact")
+    common = model.tf_bits("last_name", "smith")
+    rare = model.tf_bits("last_name", "oyelaran")  # below the table's floor
+    assert common == math.log2(u_exact / 0.02) < 0
+    assert rare == math.log2(u_exact / 0.0001) > model.tf_bits("last_name", "lee") > common
+    assert model.tf_bits("first_name", "ann") == 0.0  # a field without a table
 
 
 def test_a_model_made_by_replace_weighs_with_its_own_tables() -> None:
