@@ -6,6 +6,7 @@ state keeps and the hub never sees.
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Annotated
 
@@ -35,6 +36,10 @@ def serve(
     import uvicorn
 
     os.environ.setdefault("LPX_WEBHOOKS", "1")
+    if workers > 1 and Settings().console_session_secret is None:
+        # Every worker must accept the console cookie another signed (sign-ins themselves
+        # are in the database): one random secret for this run, handed down to all.
+        os.environ["LPX_CONSOLE_SESSION_SECRET"] = secrets.token_hex(32)
 
     uvicorn.run("lpx.api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level="info", access_log=False)  # fmt: skip

@@ -56,7 +56,8 @@ def store_of(request: Request) -> SessionStore:
         store: SessionStore | None = getattr(request.app.state, "console_sessions", None)
         if store is None:
             minutes = hub_of(request).settings.console_idle_minutes
-            store = request.app.state.console_sessions = SessionStore(minutes * 60.0)
+            store = request.app.state.console_sessions = SessionStore(hub_of(request).engine,
+                                                                      minutes * 60.0)
         return store
 
 

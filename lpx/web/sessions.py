@@ -1,79 +1,98 @@
 """Console sign-ins, kept on the server: the browser's cookie holds only a random reference.
 
-The signed cookie (Starlette's SessionMiddleware) carries the session id and the CSRF token;
-the jurisdiction's API key stays here, in this process's memory, and is presented to
+The signed cookie (Starlette's SessionMiddleware) carries the session id and the CSRF token.
+The jurisdiction's API key is kept in the hub's database, shared by every worker process,
+sealed (AES-256-GCM) under a key derived from the session id, and found by a hash of that
+id: neither the database nor the cookie alone yields the key. It is presented to
 ``AccessService.authenticate`` on every request exactly as an API call presents it, so a
 revoked key ends every console session at its next click. Sessions end on sign-out, after
-``idle`` without a request, and after ``MAX_AGE`` in any case. The store is per process:
-a hub run with several worker processes needs sticky sessions (or signs users in again).
+``idle`` without a request, and after ``MAX_AGE`` in any case.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import Engine
+
+from lpx.storage.console_tables import ConsoleSessionRepository
+
 MAX_AGE = 8 * 3600.0  # seconds: a working day, then sign in again
-MAX_SESSIONS = 10_000  # a bound on memory; the oldest sign-ins go first
+MAX_SESSIONS = 10_000  # a bound on the table; the oldest sign-ins go first
+# A request writes ``last_seen`` only when the stored one is older than this: most clicks
+# read the row without writing it, and a session may end idle up to this much early.
+TOUCH_EVERY = 30.0
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class ConsoleSession:
     api_key: str
     user_id: str
-    created: float
-    last_seen: float
+
+
+def _hash(sid: str) -> bytes:
+    return hashlib.sha256(b"lpx console session id|" + sid.encode()).digest()
+
+
+def _aead(sid: str) -> AESGCM:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+               info=b"lpx console session key").derive(sid.encode())  # fmt: skip
+    return AESGCM(key)
 
 
 class SessionStore:
-    """Thread-safe in-memory sessions keyed by a 256-bit random id."""
+    """Sign-ins in the database, keyed by (a hash of) a 256-bit random id."""
 
-    def __init__(self, idle_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, engine: Engine, idle_seconds: float,
+                 clock: Callable[[], float] = time.time) -> None:  # fmt: skip
+        self._engine = engine
         self._idle = idle_seconds
         self._clock = clock
-        self._lock = threading.Lock()
-        self._sessions: dict[str, ConsoleSession] = {}
 
     def open(self, api_key: str, user_id: str) -> str:
         now = self._clock()
         sid = secrets.token_urlsafe(32)
-        with self._lock:
-            self._purge(now)
-            if len(self._sessions) >= MAX_SESSIONS:
-                oldest = min(self._sessions, key=lambda k: self._sessions[k].created)
-                del self._sessions[oldest]
-            self._sessions[sid] = ConsoleSession(api_key, user_id, now, now)
+        nonce = os.urandom(12)
+        sealed = nonce + _aead(sid).encrypt(nonce, api_key.encode(), user_id.encode())
+        with self._engine.begin() as conn:
+            repo = ConsoleSessionRepository(conn)
+            repo.purge(now - self._idle, now - MAX_AGE)
+            repo.add(_hash(sid), user_id, sealed, now)
+            repo.keep_newest(MAX_SESSIONS)
         return sid
 
     def get(self, sid: str | None) -> ConsoleSession | None:
         """The live session for ``sid`` (touching it), or None if unknown or expired."""
         if not sid:
             return None
-        now = self._clock()
-        with self._lock:
-            found = self._sessions.get(sid)
+        now, key = self._clock(), _hash(sid)
+        with self._engine.begin() as conn:
+            repo = ConsoleSessionRepository(conn)
+            found = repo.get(key)
             if found is None:
                 return None
-            if self._expired(found, now):
-                del self._sessions[sid]
+            if now - found.last_seen > self._idle or now - found.created > MAX_AGE:
+                repo.remove(key)
                 return None
-            found.last_seen = now
-            return found
+            if now - found.last_seen > TOUCH_EVERY:
+                repo.touch(key, now)
+        nonce, sealed = found.sealed_key[:12], found.sealed_key[12:]
+        try:
+            api_key = _aead(sid).decrypt(nonce, sealed, found.user_id.encode()).decode()
+        except InvalidTag:  # a row not sealed for this id: treat as no session
+            return None
+        return ConsoleSession(api_key, found.user_id)
 
     def close(self, sid: str | None) -> None:
-        with self._lock:
-            self._sessions.pop(sid or "", None)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._sessions)
-
-    def _expired(self, s: ConsoleSession, now: float) -> bool:
-        return now - s.last_seen > self._idle or now - s.created > MAX_AGE
-
-    def _purge(self, now: float) -> None:
-        for sid in [k for k, s in self._sessions.items() if self._expired(s, now)]:
-            del self._sessions[sid]
+        if sid:
+            with self._engine.begin() as conn:
+                ConsoleSessionRepository(conn).remove(_hash(sid))

@@ -12,11 +12,17 @@ from pathlib import Path
 import pytest
 from console_support import Seeded, csrf, sign_in
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import select, update
 from test_console_matrix import MATRIX, SIGNED_IN, request_for
 
 import lpx.web
+from lpx.api.app import create_app
+from lpx.bootstrap import Hub
+from lpx.storage.console_tables import console_sessions
+from lpx.web import sessions
 from lpx.web.middleware import COOKIE
-from lpx.web.sessions import MAX_AGE, SessionStore
+from lpx.web.sessions import MAX_AGE, SessionStore, _hash
 
 WEB = Path(lpx.web.__file__).parent
 
@@ -161,9 +167,9 @@ def test_htmx_is_vendored_with_its_licence() -> None:
     assert "2.0.11" in (vendor / "README.md").read_text()
 
 
-def test_sessions_expire_when_idle_and_after_a_working_day() -> None:
+def test_sessions_expire_when_idle_and_after_a_working_day(hub: Hub) -> None:
     now = [0.0]
-    store = SessionStore(idle_seconds=60, clock=lambda: now[0])
+    store = SessionStore(hub.engine, idle_seconds=60, clock=lambda: now[0])
     sid = store.open("lpx_key", "u")
     now[0] = 59
     assert store.get(sid) is not None
@@ -176,6 +182,52 @@ def test_sessions_expire_when_idle_and_after_a_working_day() -> None:
     assert found is None
     assert store.get("unknown") is None
     assert store.get(None) is None
+
+
+def test_the_oldest_sign_ins_go_first_beyond_the_bound(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sessions, "MAX_SESSIONS", 2)
+    now = [0.0]
+    store = SessionStore(hub.engine, idle_seconds=600, clock=lambda: now[0])
+    sids = []
+    for _ in range(3):
+        sids.append(store.open("lpx_key", "u"))
+        now[0] += 1
+    assert [store.get(s) is not None for s in sids] == [False, True, True]
+
+
+def test_every_worker_knows_a_sign_in_and_sign_out(hub: Hub, seeded: Seeded) -> None:
+    """Two apps over one database, as ``lpx serve --workers 2`` runs two processes (which
+    share the cookie's secret): a sign-in made through one is good on the other, and a
+    sign-out on the other ends it on both."""
+    hub.settings.console_session_secret = SecretStr("shared-by-the-workers-" + "0" * 32)
+    with TestClient(create_app(hub)) as one, TestClient(create_app(hub)) as two:
+        sign_in(one, seeded.keys["CA:clerk"], "clerk-7")
+        two.cookies.update(one.cookies)
+        page = two.get("/console/search", follow_redirects=False)
+        assert page.status_code == 200
+        assert "clerk-7" in page.text
+        token = csrf(two, "/console/search")
+        two.post("/console/sign-out", data={"csrf_token": token}, follow_redirects=False)
+        assert one.get("/console/search", follow_redirects=False).status_code == 303
+
+
+def test_the_database_alone_holds_no_usable_sign_in(hub: Hub) -> None:
+    """The row is found by a hash of the session id and holds the key sealed under it."""
+    store = SessionStore(hub.engine, idle_seconds=60)
+    key = "lpx_ca_" + "k" * 40
+    sid = store.open(key, "clerk-1")
+    with hub.engine.connect() as conn:
+        [row] = conn.execute(select(console_sessions)).all()
+    assert sid.encode() not in row.sid_hash
+    assert key.encode() not in row.sealed_key
+    assert (found := store.get(sid)) is not None
+    assert found.api_key == key
+    forged = sid[:-1] + ("A" if sid[-1] != "A" else "B")
+    with hub.engine.begin() as conn:  # the row moved under another id's hash
+        conn.execute(update(console_sessions).values(sid_hash=_hash(forged)))
+    assert store.get(forged) is None
 
 
 # The console asks the one policy (lpx/web/access.py); nowhere else does it look at roles.
