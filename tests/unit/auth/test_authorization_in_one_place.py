@@ -84,7 +84,6 @@ SYSTEM_CALLS: list[str] = sorted(
         "enumeration.py: InquiryGuard.before_status",
         "limits.py: DatabaseRateLimiter.counted",
         "limits.py: DatabaseRateLimiter.hit",
-        "limits.py: RateGuard.admit",
         "limits.py: RateGuard.hit_for",
         "limits.py: RateGuard.settle",
         "limits.py: RateLimiter.hit",
