@@ -20,7 +20,7 @@ import ipaddress
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from lpx.services.errors import InvalidRequest
 
@@ -57,13 +57,10 @@ class WebhookTarget:
     server_name: str | None
 
 
-def _pinned(url: str, address: str) -> WebhookTarget:
-    parts = urlsplit(url)
+def _pinned(parts: SplitResult, host: str, address: str) -> WebhookTarget:
     ip = f"[{address}]" if ":" in address else address
     netloc = f"{ip}:{parts.port}" if parts.port else ip
-    host = (parts.hostname or "").lower()
-    return WebhookTarget(parts._replace(netloc=netloc).geturl(),
-                         parts.netloc.rsplit("@", 1)[-1],
+    return WebhookTarget(parts._replace(netloc=netloc).geturl(), parts.netloc,
                          host if parts.scheme == "https" else None)  # fmt: skip
 
 
@@ -101,4 +98,4 @@ class WebhookUrlGuard:
                 f"The webhook host {host} resolves to a private, loopback or link-local "
                 f"address ({refused[0]}); the hub calls public addresses only."
             )
-        return _pinned(url, addresses[0])
+        return _pinned(parts, host, addresses[0])
