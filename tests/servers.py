@@ -41,11 +41,18 @@ def uvicorn_app(factory: str, env: Mapping[str, str], cwd: Path, health: str = "
                 port: int | None = None, any_status: bool = False) -> Iterator[str]:  # fmt: skip
     """Serve ``factory`` (``module:create_app``) on 127.0.0.1 and yield its base URL."""
     port = port or free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
-        env=dict(env), cwd=cwd,
-    )  # fmt: skip
+    with serving(["-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1", "--port",
+                  str(port), "--log-level", "warning"], port, env, cwd, health,
+                 any_status) as base:  # fmt: skip
+        yield base
+
+
+@contextmanager
+def serving(args: list[str], port: int, env: Mapping[str, str], cwd: Path,
+            health: str = "/v1/health", any_status: bool = False) -> Iterator[str]:  # fmt: skip
+    """Run ``python ARGS`` (a server on 127.0.0.1:``port``) until it answers ``health``;
+    yield its base URL and stop it after."""
+    proc = subprocess.Popen([sys.executable, *args], env=dict(env), cwd=cwd)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(base + health, proc, any_status=any_status)

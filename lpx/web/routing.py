@@ -4,7 +4,6 @@ friendly error page. ``ConsoleRoute`` is the one place POSTs are checked and err
 from __future__ import annotations
 
 import secrets
-import threading
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,7 +29,6 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.globals["masked_token_count"] = MASKED_TOKEN_COUNT
 SIGN_IN = "/console/sign-in"
 CSRF_FIELD = "csrf_token"
-_store_lock = threading.Lock()
 
 
 class SignInRequired(Exception):
@@ -52,13 +50,9 @@ def hub_of(request: Request) -> Hub:
 
 
 def store_of(request: Request) -> SessionStore:
-    with _store_lock:
-        store: SessionStore | None = getattr(request.app.state, "console_sessions", None)
-        if store is None:
-            minutes = hub_of(request).settings.console_idle_minutes
-            store = request.app.state.console_sessions = SessionStore(hub_of(request).engine,
-                                                                      minutes * 60.0)
-        return store
+    """The hub's sign-ins (in its database: nothing to keep per app or per process)."""
+    hub = hub_of(request)
+    return SessionStore(hub.engine, hub.settings.console_idle_minutes * 60.0)
 
 
 def csrf_token(request: Request) -> str:

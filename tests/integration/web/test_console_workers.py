@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 from console_support import CSRF
-from servers import free_port, wait_until_up
+from servers import free_port, serving
 
 from lpx.auth.permissions import Role
 from lpx.bootstrap import Hub
@@ -25,12 +23,8 @@ def test_a_sign_in_holds_on_every_worker_of_lpx_serve(hub: Hub, settings: Settin
     env.update(LPX_DATABASE_URL=settings.database_url, LPX_DATA_DIR=str(settings.data_dir),
                LPX_WEBHOOKS="0")  # fmt: skip
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "lpx.cli.main", "serve", "--port", str(port),
-                             "--workers", "2"], env=env, cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base + "/v1/health", proc)
+    with serving(["-m", "lpx.cli.main", "serve", "--port", str(port), "--workers", "2"],
+                 port, env, tmp_path) as base:  # fmt: skip
         with httpx.Client(base_url=base) as browser:
             found = CSRF.search(browser.get("/console/sign-in").text)
             assert found is not None
@@ -42,8 +36,5 @@ def test_a_sign_in_holds_on_every_worker_of_lpx_serve(hub: Hub, settings: Settin
         for _ in range(20):
             with httpx.Client(base_url=base, cookies=cookies) as fresh:
                 pages.append(fresh.get("/console/search"))
-        assert [p.status_code for p in pages] == [200] * 20
-        assert all("clerk-3" in p.text for p in pages)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    assert [p.status_code for p in pages] == [200] * 20
+    assert all("clerk-3" in p.text for p in pages)

@@ -175,9 +175,7 @@ def test_redirects_are_not_followed(webhook_hub: Hub, receiver: Receiver) -> Non
     receiver.script = [302]
     assert webhook_hub.workflows.notifications.deliver_due() == 0
     assert [path for path, _, _ in receiver.requests] == ["/hook"]
-    with webhook_hub.engine.connect() as conn:
-        error = conn.execute(select(w.notifications.c.last_error)).scalar_one()
-    assert error == "HTTP 302: redirects are not followed"
+    assert _last_error(webhook_hub) == "HTTP 302: redirects are not followed"
 
 
 def test_the_app_runs_the_worker_when_enabled(webhook_hub: Hub, receiver: Receiver) -> None:
